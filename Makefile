@@ -1,0 +1,41 @@
+# nicsim: the only entry points a user needs. `make demo` and `make test` set themselves up.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+JOBS ?= 2
+
+.PHONY: setup test demo lint waves bench gen check-gen clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+# the whole suite: host-only unit tests and simulations (models are built once, cached in build/)
+test: setup
+	$(PY) -m pytest -n $(JOBS) --dist loadgroup $(PYTEST_ARGS)
+
+demo: setup
+	$(VENV)/bin/nicsim demo
+
+bench: setup
+	$(VENV)/bin/nicsim bench
+
+lint: setup
+	$(VENV)/bin/nicsim lint
+
+# open the last waveform written by a run with WAVES=1
+waves:
+	@test -f build/last_trace || { echo "no trace yet: run e.g. 'WAVES=1 make demo'"; exit 1; }
+	gtkwave "$$(cat build/last_trace)" tb/waves/nic.gtkw
+
+# regenerate rtl/nic/nic_defs.vh from host/layout.py (the test suite checks it is up to date)
+gen: setup
+	$(PY) -m host.layout
+
+clean:
+	rm -rf build

