@@ -85,6 +85,8 @@ PRIV_REGS = [
     Reg("FILT_COMMIT", 0x094, "WO", "any write stores the staged filter at FILT_INDEX"),
 ]
 
+PRIV_REG = {r.name: r.offset for r in PRIV_REGS}
+
 STATS_BASE = 0x400
 """Statistics counters: 32-bit, wrapping, read-only, at ``STATS_BASE + 4 * index``."""
 
@@ -121,6 +123,8 @@ VI_REGS = [
     Reg("RX_DOORBELL", 0x004, "WO", "[15:0] RX producer index (buffers posted)"),
     Reg("EVQ_READ", 0x008, "WO", "[15:0] event queue read index; [31] arm the interrupt"),
 ]
+
+VI_REG = {r.name: r.offset for r in VI_REGS}
 
 MAX_RING_LOG2 = 12
 TX_MAX_FRAME = 9216  # bytes; a TX frame longer than this is a bad descriptor

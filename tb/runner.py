@@ -12,7 +12,9 @@ import fcntl
 import hashlib
 import json
 import os
+import shutil
 import sys
+import tempfile
 import sysconfig
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -70,7 +72,7 @@ class ModelSpec:
         for path in self.sources + self.cpp_sources:
             h.update(path.read_bytes())
         for inc in self.includes:
-            for vh in sorted(inc.glob("*.vh")):
+            for vh in sorted(list(inc.glob("*.vh")) + list(inc.glob("*.h"))):
                 h.update(vh.read_bytes())
         return h.hexdigest()[:16]
 
@@ -101,6 +103,10 @@ class Model:
         setup_verilator_env()
         runner = get_runner("verilator")
         env = {"PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+        # the regions the DPI models share with the Python host (tb/shm.py), one set per run
+        shm_parent = "/dev/shm" if os.path.isdir("/dev/shm") else None
+        shm_dir = tempfile.mkdtemp(prefix="nicsim-", dir=shm_parent)
+        env["NICSIM_SHM_DIR"] = shm_dir
         env.update(extra_env or {})
         test_args: list[str] = []
         if self.spec.waves:
@@ -108,18 +114,22 @@ class Model:
             test_args = ["--trace-file", str(trace_file)]
             env["NICSIM_TRACE_FILE"] = str(trace_file)
         results = self.build_dir / f"{results_name}.xml"
-        runner.test(
+        results.unlink(missing_ok=True)
+        try:
+            runner.test(
             test_module=test_module,
-            hdl_toplevel=self.spec.top,
-            testcase=testcase,
-            build_dir=self.build_dir,
-            test_dir=self.build_dir,
-            extra_env=env,
-            waves=self.spec.waves,
-            test_args=test_args,
-            results_xml=str(results),
-            seed=seed,
-        )
+                hdl_toplevel=self.spec.top,
+                testcase=testcase,
+                build_dir=self.build_dir,
+                test_dir=self.build_dir,
+                extra_env=env,
+                waves=self.spec.waves,
+                test_args=test_args,
+                results_xml=str(results),
+                seed=seed,
+            )
+        finally:
+            shutil.rmtree(shm_dir, ignore_errors=True)
         check_results(results)
         if self.spec.waves:
             print(f"waveform: {trace_file}")
@@ -174,3 +184,19 @@ def build(spec: ModelSpec) -> Model:
 
 def rtl_sources() -> list[Path]:
     return sorted(RTL_DIR.glob("*.v"))
+
+
+def sim_top(top: str, data_width: int = 512, waves: bool | None = None, **params) -> ModelSpec:
+    """A system sim top of tb/hdl (tb_nic, tb_two_hosts) over the whole NIC, with DPI models."""
+    tb_sources = [TB_HDL_DIR / n for n in ("tb_axi_dpi_mem.v", "tb_wire_sink.v",
+                                           "tb_wire_source.v", "tb_host.v", f"{top}.v")]
+    return ModelSpec(
+        top=top,
+        sources=tuple(rtl_sources() + tb_sources),
+        parameters=tuple(sorted({"DATA_WIDTH": data_width, **params}.items())),
+        cpp_sources=(TB_DPI_DIR / "nicsim_dpi.cpp",),
+        includes=(RTL_DIR, TB_DPI_DIR),
+        timing=True,
+        extra_args=("-CFLAGS", f"-I{TB_DPI_DIR}"),
+        waves=waves_requested() if waves is None else waves,
+    )

@@ -256,10 +256,22 @@ void nicsim_wire_sink(int ch, long long cycle, int nbytes, const svBitVecVal *da
         if (k[i / 8] & (1u << (i % 8))) c.rx_assembly.push_back(d[i]);
     if (user) c.rx_flags |= 1;
     if (last) {
+        // the MAC pads short frames to the 60-byte minimum (64 with the FCS it would add)
+        if (c.rx_assembly.size() < 60) c.rx_assembly.resize(60, 0);
         wire_frame(ch, c, cycle, deliver != 0);
         c.rx_assembly.clear();
         c.rx_flags = 0;
     }
+}
+
+// Reset of a channel (the testbench reset): frames in flight and half-assembled frames go.
+void nicsim_wire_reset(int ch) {
+    Channel &c = channels[ch];
+    c.queue.clear();
+    c.rx_assembly.clear();
+    c.rx_flags = 0;
+    c.tx_active = false;
+    c.seed_gen = ~0ULL;
 }
 
 // Wire source: fill one beat if a frame is due. Returns 1 with data/keep/last/user set, or 0.

@@ -24,12 +24,16 @@ import "DPI-C" function void nicsim_wire_sink(input int ch, input longint cycle,
     input bit [511:0] data, input bit [63:0] keep, input int last, input int user,
     input int deliver);
 
+import "DPI-C" function void nicsim_wire_reset(input int ch);
+
 assign s_axis_tready = !rst;
 reg [511:0] dbuf;
 reg [63:0] kbuf;
 
 always @(posedge clk) begin
-    if (!rst && s_axis_tvalid) begin
+    if (rst) begin
+        nicsim_wire_reset(CHANNEL);
+    end else if (s_axis_tvalid) begin
         dbuf = 512'd0;
         kbuf = 64'd0;
         dbuf[DATA_WIDTH-1:0] = s_axis_tdata;

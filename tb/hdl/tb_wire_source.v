@@ -23,6 +23,8 @@ module tb_wire_source #(
 import "DPI-C" function int nicsim_wire_source(input int ch, input longint cycle, input int nbytes,
     output bit [511:0] data, output bit [63:0] keep, output bit last, output bit user);
 
+import "DPI-C" function void nicsim_wire_reset(input int ch);
+
 reg [511:0] dbuf;
 reg [63:0] kbuf;
 reg lbuf, ubuf;
@@ -30,6 +32,7 @@ reg lbuf, ubuf;
 always @(posedge clk) begin
     if (rst) begin
         m_axis_tvalid <= 1'b0;
+        nicsim_wire_reset(CHANNEL);
     end else if (!m_axis_tvalid || m_axis_tready) begin
         if (enable && nicsim_wire_source(CHANNEL, cycle, DATA_WIDTH / 8, dbuf, kbuf, lbuf, ubuf) != 0) begin
             m_axis_tdata <= dbuf[DATA_WIDTH-1:0];

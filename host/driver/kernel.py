@@ -1,0 +1,292 @@
+"""Kernel-space driver model: owns the NIC's privileged page.
+
+It probes and enables the NIC, hands out VIs to processes (rings and event queue allocated in the
+process's memory, registered in the buffer table under the process's owner tag, and the VI's
+doorbell page mapped into the process), registers process memory for DMA, and programs receive
+filters. Everything a process gets back is a plain description (``ViResource``) that the
+user-space VI driver (``host.driver.vi``) works from without the kernel.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+
+from host import layout as L
+from host.process import Process, RegisterBus
+
+
+class NicError(Exception):
+    """The NIC or a request to it is not what the driver can work with."""
+
+
+class ResourceExhausted(NicError):
+    """No free VI, buffer-table entry or filter slot."""
+
+
+class FilterExists(NicError):
+    """An identical filter is already installed."""
+
+
+@dataclass
+class NicInfo:
+    num_vi: int
+    buftbl_entries: int
+    filter_entries: int
+    data_width: int
+    tx_max_frame: int
+    max_ring_log2: int
+
+
+@dataclass
+class Ring:
+    vaddr: int   # in the owning process
+    iova: int    # what the NIC is given
+    entries: int
+
+    @property
+    def log2(self) -> int:
+        return self.entries.bit_length() - 1
+
+
+@dataclass
+class ViResource:
+    """What a process receives for one VI: enough to drive it with no kernel on the data path."""
+
+    vi: int
+    owner: int
+    process: Process
+    doorbell: int  # virtual address of the VI's doorbell page in the process
+    txq: Ring
+    rxq: Ring
+    evq: Ring
+    registrations: list[tuple[int, int]] = field(default_factory=list)  # (first page, pages)
+
+
+@dataclass(frozen=True)
+class Filter:
+    protocol: int
+    local_ip: str
+    local_port: int
+    remote_ip: str | None = None  # with remote_port: a full 5-tuple filter
+    remote_port: int | None = None
+
+    @property
+    def full(self) -> bool:
+        return self.remote_ip is not None
+
+
+def _ip(addr: str) -> int:
+    return int(ipaddress.IPv4Address(addr))
+
+
+def _check_ring(name: str, entries: int, max_log2: int) -> None:
+    if entries < 2 or entries & (entries - 1) or entries > 1 << max_log2:
+        raise ValueError(f"{name} size {entries} must be a power of two from 2 to {1 << max_log2}")
+
+
+class KernelDriver:
+    KERNEL_OWNER = 1
+
+    def __init__(self, os, bus: RegisterBus, mac: bytes = bytes.fromhex("020000000001")):
+        if len(mac) != 6:
+            raise ValueError("a MAC address is 6 bytes")
+        self.os = os
+        self.bus = bus
+        self.mac = mac
+        self.info: NicInfo | None = None
+        self._owners: dict[int, int] = {os.kernel.pid: self.KERNEL_OWNER}
+        self._vis: dict[int, ViResource] = {}
+        self._bt_free: list[tuple[int, int]] = []  # free ranges of buffer-table entries
+        self._filters: dict[int, tuple[Filter, int]] = {}  # slot -> (filter, vi)
+
+    # ----------------------------------------------------------------------------- bring-up
+    async def probe(self) -> NicInfo:
+        ident = await self.bus.read32(L.PRIV_REG["ID"])
+        if ident != L.NIC_ID:
+            raise NicError(f"no NIC here: ID register reads {ident:#010x}, expected {L.NIC_ID:#010x}")
+        version = await self.bus.read32(L.PRIV_REG["VERSION"])
+        if version >> 16 != L.NIC_VERSION >> 16:
+            raise NicError(f"NIC version {version:#x} is not supported (driver knows "
+                           f"{L.NIC_VERSION:#x})")
+        c0 = await self.bus.read32(L.PRIV_REG["CONFIG0"])
+        c1 = await self.bus.read32(L.PRIV_REG["CONFIG1"])
+        self.info = NicInfo(
+            num_vi=c0 & 0xFF,
+            buftbl_entries=1 << ((c0 >> 8) & 0xFF),
+            filter_entries=1 << ((c0 >> 16) & 0xFF),
+            data_width=8 * (c0 >> 24),
+            tx_max_frame=c1 & 0xFFFF,
+            max_ring_log2=(c1 >> 16) & 0xFF,
+        )
+        # entry 0 stays invalid so IOVA 0 always faults
+        self._bt_free = [(1, self.info.buftbl_entries - 1)]
+        w = self.bus.write32
+        w(L.PRIV_REG["MAC_HI"], int.from_bytes(self.mac[:2], "big"))
+        w(L.PRIV_REG["MAC_LO"], int.from_bytes(self.mac[2:], "big"))
+        w(L.PRIV_REG["CONTROL"], 0b11)
+        return self.info
+
+    def owner_of(self, proc: Process) -> int:
+        """The owner tag of a process (its protection domain on the NIC)."""
+        if proc.pid not in self._owners:
+            self._owners[proc.pid] = max(self._owners.values()) + 1
+            if self._owners[proc.pid] > 0xFFFF:
+                raise ResourceExhausted("no owner tag left")
+        return self._owners[proc.pid]
+
+    # --------------------------------------------------------------------------- buffer table
+    def _alloc_entries(self, n: int) -> int:
+        for i, (first, count) in enumerate(self._bt_free):
+            if count >= n:
+                self._bt_free[i] = (first + n, count - n)
+                return first
+        raise ResourceExhausted(f"buffer table has no run of {n} free entries")
+
+    def register_memory(self, proc: Process, vaddr: int, length: int) -> int:
+        """Pin and register a page-aligned range of ``proc``'s memory; return its IOVA.
+
+        The range gets consecutive IOVA pages, each mapped to the page's physical address and
+        tagged with the process's owner, so only that process's VIs can DMA to or from it.
+        """
+        if self.info is None:
+            raise NicError("probe() the NIC first")
+        pages = proc.physical_pages(vaddr, length)
+        owner = self.owner_of(proc)
+        first = self._alloc_entries(len(pages))
+        w = self.bus.write32
+        for i, paddr in enumerate(pages):
+            w(L.PRIV_REG["BT_INDEX"], first + i)
+            w(L.PRIV_REG["BT_PAGE"], paddr >> L.PAGE_SHIFT)
+            w(L.PRIV_REG["BT_OWNER"], (1 << 31) | owner)
+            w(L.PRIV_REG["BT_COMMIT"], 1)
+        for res in self._vis.values():
+            if res.process is proc:
+                res.registrations.append((first, len(pages)))
+        return (first << L.PAGE_SHIFT) + vaddr % L.PAGE_SIZE
+
+    def unregister_memory(self, iova: int, length: int) -> None:
+        first = iova >> L.PAGE_SHIFT
+        npages = -(-(iova % L.PAGE_SIZE + length) // L.PAGE_SIZE)
+        w = self.bus.write32
+        for i in range(npages):
+            w(L.PRIV_REG["BT_INDEX"], first + i)
+            w(L.PRIV_REG["BT_OWNER"], 0)
+            w(L.PRIV_REG["BT_COMMIT"], 1)
+        self._bt_free.append((first, npages))
+
+    # ------------------------------------------------------------------------------------ VIs
+    def _ring(self, proc: Process, entries: int) -> Ring:
+        size = max(entries * 16, L.PAGE_SIZE)
+        vaddr = proc.mmap_anonymous(size)
+        return Ring(vaddr, self.register_memory(proc, vaddr, size), entries)
+
+    def alloc_vi(self, proc: Process, txq_entries: int = 256, rxq_entries: int = 256,
+                 evq_entries: int | None = None, vi: int | None = None,
+                 irq_moderation_cycles: int = 0) -> ViResource:
+        """Give ``proc`` a VI: rings and event queue in its memory, its doorbell page mapped.
+
+        The event queue holds at least one event per TX and RX descriptor (the default), so it
+        cannot overflow while the process reclaims descriptors only from events.
+        """
+        if self.info is None:
+            raise NicError("probe() the NIC first")
+        if evq_entries is None:
+            evq_entries = 1 << (txq_entries + rxq_entries - 1).bit_length()
+        max_log2 = self.info.max_ring_log2
+        _check_ring("TX ring", txq_entries, max_log2)
+        _check_ring("RX ring", rxq_entries, max_log2)
+        _check_ring("event queue", evq_entries, max_log2)
+        if vi is None:
+            free = [v for v in range(1, self.info.num_vi) if v not in self._vis]
+            if proc is self.os.kernel and 0 not in self._vis:
+                free.insert(0, 0)
+            if not free:
+                raise ResourceExhausted(f"all {self.info.num_vi} VIs are in use")
+            vi = free[0]
+        elif not 0 <= vi < self.info.num_vi or vi in self._vis:
+            raise ValueError(f"VI {vi} does not exist or is in use")
+        res = ViResource(
+            vi=vi, owner=self.owner_of(proc), process=proc,
+            doorbell=proc.map_registers(self.bus, L.vi_page_base(vi)),
+            txq=self._ring(proc, txq_entries), rxq=self._ring(proc, rxq_entries),
+            evq=self._ring(proc, evq_entries),
+        )
+        self._vis[vi] = res
+        self._program_vi(res, irq_moderation_cycles)
+        return res
+
+    def _program_vi(self, res: ViResource, irq_moderation_cycles: int) -> None:
+        w = self.bus.write32
+        r = L.PRIV_REG
+        w(r["VI_SELECT"], res.vi)
+        w(r["VI_OWNER"], res.owner)
+        for name, ring in (("TXQ", res.txq), ("RXQ", res.rxq), ("EVQ", res.evq)):
+            w(r[f"VI_{name}_BASE_LO"], ring.iova & 0xFFFFFFFF)
+            w(r[f"VI_{name}_BASE_HI"], ring.iova >> 32)
+            w(r[f"VI_{name}_LOG2"], ring.log2)
+        w(r["VI_IRQ_MOD"], irq_moderation_cycles)
+        w(r["VI_COMMIT"], 1)
+
+    def reset_vi(self, res: ViResource) -> None:
+        """Re-enable a VI after a fault: its indices restart at zero, its queues are cleared."""
+        for ring in (res.txq, res.rxq, res.evq):
+            res.process.write(ring.vaddr, bytes(ring.entries * 16))
+        self._program_vi(res, 0)
+
+    def free_vi(self, res: ViResource) -> None:
+        w = self.bus.write32
+        w(L.PRIV_REG["VI_SELECT"], res.vi)
+        w(L.PRIV_REG["VI_COMMIT"], 0)
+        for slot in [s for s, (_, v) in self._filters.items() if v == res.vi]:
+            self.remove_filter(slot)
+        del self._vis[res.vi]
+
+    async def vi_status(self, vi: int) -> dict[str, int]:
+        self.bus.write32(L.PRIV_REG["VI_SELECT"], vi)
+        st = await self.bus.read32(L.PRIV_REG["VI_STATUS"])
+        ev = await self.bus.read32(L.PRIV_REG["VI_EVQ_PROD"])
+        return {"enabled": st & 1, "faulted": (st >> 1) & 1, "fault_code": (st >> 8) & 0xFF,
+                "tx_consumer": st >> 16, "evq_producer": ev & 0xFFFF, "rx_consumer": ev >> 16}
+
+    # -------------------------------------------------------------------------------- filters
+    def insert_filter(self, flt: Filter, vi: int) -> int:
+        """Steer matching frames to ``vi``; return the filter slot."""
+        if self.info is None:
+            raise NicError("probe() the NIC first")
+        if vi not in self._vis:
+            raise ValueError(f"VI {vi} is not allocated")
+        if flt.protocol not in (L.IPPROTO_TCP, L.IPPROTO_UDP):
+            raise ValueError(f"filters match TCP or UDP, not protocol {flt.protocol}")
+        if (flt.remote_ip is None) != (flt.remote_port is None):
+            raise ValueError("a full filter needs both remote_ip and remote_port")
+        for slot, (existing, _) in self._filters.items():
+            if existing == flt:
+                raise FilterExists(f"{flt} is already installed in slot {slot}")
+        free = [s for s in range(self.info.filter_entries) if s not in self._filters]
+        if not free:
+            raise ResourceExhausted(f"all {self.info.filter_entries} filter slots are in use")
+        slot = free[0]
+        w = self.bus.write32
+        r = L.PRIV_REG
+        w(r["FILT_INDEX"], slot)
+        w(r["FILT_LOCAL_IP"], _ip(flt.local_ip))
+        w(r["FILT_PORTS"], flt.local_port | ((flt.remote_port or 0) << 16))
+        w(r["FILT_REMOTE_IP"], _ip(flt.remote_ip) if flt.full else 0)
+        w(r["FILT_CTRL"], 1 | (int(flt.full) << 1) | (flt.protocol << 8) | (vi << 16))
+        w(r["FILT_COMMIT"], 1)
+        self._filters[slot] = (flt, vi)
+        return slot
+
+    def remove_filter(self, slot: int) -> None:
+        if slot not in self._filters:
+            raise ValueError(f"filter slot {slot} is not in use")
+        w = self.bus.write32
+        w(L.PRIV_REG["FILT_INDEX"], slot)
+        w(L.PRIV_REG["FILT_CTRL"], 0)
+        w(L.PRIV_REG["FILT_COMMIT"], 1)
+        del self._filters[slot]
+
+    # ----------------------------------------------------------------------------- statistics
+    async def read_stats(self) -> dict[str, int]:
+        return {name: await self.bus.read32(L.stat_offset(name)) for name, _ in L.STATS}

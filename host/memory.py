@@ -1,0 +1,60 @@
+"""Host physical memory: one flat buffer (in simulation, the mmap the NIC's DMA port also sees)
+with a page allocator. Pages are handed out from a shuffled free list, as a long-running OS
+would, so a process's buffers are physically scattered and address translation is exercised.
+"""
+
+from __future__ import annotations
+
+import random
+
+from host.layout import PAGE_SHIFT, PAGE_SIZE
+
+
+class OutOfMemory(MemoryError):
+    pass
+
+
+class PhysicalMemory:
+    def __init__(self, buffer, *, reserved_pages: int = 1, seed: int = 0):
+        self.view = memoryview(buffer).cast("B")
+        self.size = len(self.view)
+        if self.size % PAGE_SIZE:
+            raise ValueError("physical memory size must be a whole number of pages")
+        # page 0 is never handed out, so physical address 0 is never a valid buffer
+        free = list(range(reserved_pages, self.size >> PAGE_SHIFT))
+        random.Random(seed).shuffle(free)
+        self._free = free
+        self._allocated: set[int] = set()
+
+    @property
+    def free_pages(self) -> int:
+        return len(self._free)
+
+    def alloc_page(self) -> int:
+        """Allocate one zeroed page; return its physical address."""
+        if not self._free:
+            raise OutOfMemory("no free physical page")
+        page = self._free.pop()
+        self._allocated.add(page)
+        addr = page << PAGE_SHIFT
+        self.view[addr:addr + PAGE_SIZE] = bytes(PAGE_SIZE)
+        return addr
+
+    def free_page(self, addr: int) -> None:
+        page = addr >> PAGE_SHIFT
+        if addr % PAGE_SIZE or page not in self._allocated:
+            raise ValueError(f"physical address {addr:#x} is not an allocated page")
+        self._allocated.remove(page)
+        self._free.append(page)
+
+    def page_view(self, addr: int) -> memoryview:
+        """The bytes of the physical page at ``addr`` (no copy)."""
+        if addr % PAGE_SIZE or not 0 <= addr < self.size:
+            raise ValueError(f"{addr:#x} is not a page address")
+        return self.view[addr:addr + PAGE_SIZE]
+
+    def read(self, addr: int, length: int) -> bytes:
+        return bytes(self.view[addr:addr + length])
+
+    def write(self, addr: int, data: bytes) -> None:
+        self.view[addr:addr + len(data)] = data
