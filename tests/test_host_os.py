@@ -33,7 +33,7 @@ def test_anonymous_memory_is_private_and_scattered():
     assert len(set(pages)) == 4 and 0 not in pages
     assert pages != sorted(pages) or pages[-1] - pages[0] != 3 * PAGE_SIZE  # not one block
     assert vb == va  # the same virtual address in two processes...
-    assert b.read(vb + PAGE_SIZE - 2, 4)[:2] == bytes(2)  # ...is different memory
+    assert b.read(vb + PAGE_SIZE - 2, 2) == bytes(2)  # ...is different memory
     with pytest.raises(PageFault):
         b.read(va + PAGE_SIZE, 1)  # a's second page means nothing in b
 
