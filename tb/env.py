@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable
 
 from cocotb.simtime import get_sim_time
-from cocotb.triggers import First, Timer
+from cocotb.triggers import First, Timer, with_timeout
 from cocotbext.axi import AxiBus, AxiLiteBus, AxiLiteMaster, AxiRam
 
 from host.driver.kernel import KernelDriver
@@ -32,7 +32,12 @@ def now_ns() -> float:
 
 
 class AxilRegisterBus:
-    """The NIC's register space over AXI4-Lite: posted writes, awaited reads."""
+    """The NIC's register space over AXI4-Lite: posted writes, awaited reads.
+
+    A read or flush that the NIC does not answer within ``TIMEOUT_NS`` of simulated time fails.
+    """
+
+    TIMEOUT_NS = 20_000
 
     def __init__(self, master: AxiLiteMaster):
         self.master = master
@@ -41,11 +46,11 @@ class AxilRegisterBus:
         self.master.init_write(offset, (value & 0xFFFFFFFF).to_bytes(4, "little"))
 
     async def read32(self, offset: int) -> int:
-        resp = await self.master.read(offset, 4)
+        resp = await with_timeout(self.master.read(offset, 4), self.TIMEOUT_NS, "ns")
         return int.from_bytes(resp.data, "little")
 
     async def flush(self) -> None:
-        await self.master.wait_write()
+        await with_timeout(self.master.wait_write(), self.TIMEOUT_NS, "ns")
 
 
 class SimHost:

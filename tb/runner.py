@@ -119,6 +119,7 @@ class Model:
             runner.test(
             test_module=test_module,
                 hdl_toplevel=self.spec.top,
+                hdl_toplevel_lang="verilog",
                 testcase=testcase,
                 build_dir=self.build_dir,
                 test_dir=self.build_dir,

@@ -19,8 +19,9 @@ HEADER = Path(__file__).resolve().parent / "dpi" / "nicsim_shm.h"
 
 def _read_defines(path: Path) -> dict[str, int]:
     values: dict[str, int] = {}
-    for name, expr in re.findall(r"^#define\s+(\w+)\s+(.+?)\s*(?://.*)?$", path.read_text(), re.M):
-        expr = re.sub(r"(\d)ULL\b", r"\1", expr)
+    for name, expr in re.findall(r"^#define[ \t]+(\w+)[ \t]+(.+?)[ \t]*(?://.*)?$", path.read_text(),
+                                 re.M):
+        expr = re.sub(r"([0-9a-fA-F])ULL\b", r"\1", expr)
         if name.endswith("_H"):
             continue
         values[name] = int(eval(expr, {}, dict(values)))  # noqa: S307 - our own header

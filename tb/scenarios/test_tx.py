@@ -18,6 +18,7 @@ from host.udpsend import MAX_PAYLOAD
 from tb.env import NicBench
 from tb.scenarios.apps import TxApp, parse_udp
 
+TEST_TIMEOUT_US = 20_000  # simulated time: no test can hang a run
 QUICK = os.environ.get("NICSIM_QUICK", "0") != "0"  # the reduced set (slow AxiRam memory model)
 
 
@@ -45,7 +46,7 @@ async def send_and_check(bench: NicBench, app: TxApp, sizes, batch: int = 32) ->
             assert pkt[UDP].dport == app.port
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=TEST_TIMEOUT_US, timeout_unit="us")
 async def udp_every_payload_size(dut):
     """Datagrams of every payload size 0..1472 leave with valid checksums, both ways of
     computing them: offloaded to the NIC and in software."""
@@ -59,7 +60,7 @@ async def udp_every_payload_size(dut):
     assert stats["DMA_FAULTS"] == 0 and stats["TX_ERRORS"] == 0
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=TEST_TIMEOUT_US, timeout_unit="us")
 async def scatter_gather_frames(dut):
     """One frame from 2-4 descriptors: headers in one buffer, payload pieces where the
     application left them, at odd offsets and lengths."""
@@ -91,7 +92,7 @@ async def scatter_gather_frames(dut):
             assert bytes(parse_udp(frame.data)[UDP].payload) == want
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=TEST_TIMEOUT_US, timeout_unit="us")
 async def zero_copy_reads_the_process_pages(dut):
     """The physical addresses the NIC DMA-read are exactly the pages the process wrote."""
     bench = await NicBench.start(dut)
@@ -121,7 +122,7 @@ async def expect_fault(bench: NicBench, app: TxApp, code: int) -> None:
     assert status["faulted"] == 1 and status["fault_code"] == code
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=TEST_TIMEOUT_US, timeout_unit="us")
 async def protection_faults_only_the_offending_vi(dut):
     """Descriptors naming an unregistered page or another process's page: an error event on
     that VI alone, nothing on the wire, host memory unchanged, the other VI keeps sending."""
@@ -178,7 +179,7 @@ def _diff_offsets(a: bytes, b: bytes):
             yield off
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=TEST_TIMEOUT_US, timeout_unit="us")
 async def bad_descriptor_faults_the_vi(dut):
     """A zero-length descriptor and a frame over the NIC's maximum are bad descriptors."""
     bench = await NicBench.start(dut)
@@ -193,7 +194,7 @@ async def bad_descriptor_faults_the_vi(dut):
     assert bench.tx_wire.captured() == []
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=TEST_TIMEOUT_US, timeout_unit="us")
 async def ring_wraps_three_laps(dut):
     """A 16-entry TX ring and 32-entry event queue go round several times: phase bits work."""
     bench = await NicBench.start(dut)
@@ -213,7 +214,7 @@ async def ring_wraps_three_laps(dut):
     assert app.vi.tx.cons > 3 * 16
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=TEST_TIMEOUT_US, timeout_unit="us")
 async def several_vis_send_at_once(dut):
     """Four processes send at once; every frame arrives, each flow in its own order."""
     bench = await NicBench.start(dut)
