@@ -72,6 +72,16 @@ class SimHost:
         return bytes(self.mem)
 
 
+def _pcap_writer():
+    """PCAP=path: every frame on the wire, both directions, goes to that pcap file."""
+    path = os.environ.get("PCAP")
+    if not path:
+        return None
+    from scapy.utils import RawPcapWriter
+
+    return RawPcapWriter(path, linktype=1, sync=True)
+
+
 class NicBench:
     """Hosts, wire and reset for one sim top. Use ``await NicBench.start(dut)``."""
 
@@ -84,11 +94,13 @@ class NicBench:
                 SimHost(dut, "A", 0, "a_s_axil", dut.a_irq, dut.a_dma_write_bursts, macs[0]),
                 SimHost(dut, "B", 1, "b_s_axil", dut.b_irq, dut.b_dma_write_bursts, macs[1]),
             ]
-            self.wires = [shm.WireChannel(0), shm.WireChannel(1)]  # A->B, B->A
+            pcap = _pcap_writer()
+            self.wires = [shm.WireChannel(0, pcap), shm.WireChannel(1, pcap)]  # A->B, B->A
         else:
             self.hosts = [SimHost(dut, "host", 0, "s_axil", dut.irq, dut.dma_write_bursts,
                                   macs[0])]
-            self.wires = [shm.WireChannel(0), shm.WireChannel(1)]  # NIC TX, NIC RX
+            pcap = _pcap_writer()
+            self.wires = [shm.WireChannel(0, pcap), shm.WireChannel(1, pcap)]  # NIC TX, NIC RX
         self.axiram = None
         if not self.two_hosts and int(os.environ.get("NICSIM_EXT_MEM", "0")):
             self.axiram = AxiRam(AxiBus.from_prefix(dut, "ext_axi"), dut.clk, dut.rst,

@@ -101,10 +101,12 @@ class WireChannel:
     COUNTERS = ["frames_in", "frames_out", "lost", "duplicated", "reordered", "corrupted",
                 "capture_overflow", "queue_overflow"]
 
-    def __init__(self, channel: int):
+    def __init__(self, channel: int, pcap=None, clock_ns: float = 4.0):
         self.mm = open_region(D["NICSIM_CHAN_REGION_BASE"] + channel, D["CHAN_REGION_SIZE"])
         struct.pack_into("<Q", self.mm, D["CHAN_OFF_MAGIC"], D["CHAN_MAGIC"])
         self.capture = True
+        self.clock_ns = clock_ns
+        self.pcap = pcap  # a scapy RawPcapWriter shared by the channels of one wire, or None
 
     @property
     def capture(self) -> bool:
@@ -151,6 +153,10 @@ class WireChannel:
             start = off + D["CHAN_SLOT_HDR"]
             out.append(WireFrame(bytes(self.mm[start:start + length]), cycle, bool(flags & 1)))
         struct.pack_into("<Q", self.mm, hdr + 8, wr)
+        if self.pcap is not None:
+            for f in out:
+                ns = int(f.cycle * self.clock_ns)
+                self.pcap.write_packet(f.data, sec=ns // 10**9, usec=(ns % 10**9) // 1000)
         return out
 
     def inject(self, frame: bytes, bad: bool = False) -> None:

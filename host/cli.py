@@ -1,0 +1,105 @@
+"""``nicsim``: the command line of the project (the Makefile calls it).
+
+    nicsim demo                run the demo scenario(s) on the simulated NIC
+    nicsim sim MODULE [TEST]   run a cocotb scenario module (WAVES=1 for an FST trace)
+    nicsim bench               run the benchmarks, write build/bench/results.json
+    nicsim lint                verilator --lint-only -Wall on rtl/nic, ruff on Python
+    nicsim serve ...           the user-level stack's services on a TAP device (see --help)
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _sim(args: argparse.Namespace) -> int:
+    from tb.runner import build, sim_top
+
+    model = build(sim_top(args.top, args.data_width))
+    env = {"NICSIM_DMA_LATENCY": str(args.dma_latency)}
+    model.run(args.module, testcase=args.test, extra_env=env)
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from tb.runner import BUILD_ROOT, build, sim_top
+
+    out = BUILD_ROOT / "demo"
+    out.mkdir(parents=True, exist_ok=True)
+    env = {"NICSIM_DMA_LATENCY": str(args.dma_latency), "NICSIM_DEMO_DIR": str(out),
+           "NICSIM_DEMO_FRAMES": str(args.frames)}
+    start = time.time()
+    model = build(sim_top("tb_nic", args.data_width))
+    print(f"model ready in {time.time() - start:.1f} s ({model.build_dir})")
+    model.run("tb.scenarios.demo", testcase="udp_burst", extra_env=env, results_name="demo")
+    report = out / "report.txt"
+    print(report.read_text())
+    return 0
+
+
+def _lint(args: argparse.Namespace) -> int:
+    from tb.runner import RTL_DIR, setup_verilator_env
+
+    setup_verilator_env()
+    status = 0
+    for width in (64, 512):
+        cmd = ["verilator", "--lint-only", "-Wall", f"-I{RTL_DIR}", f"-GDATA_WIDTH={width}",
+               "--top-module", "nic", *sorted(str(p) for p in RTL_DIR.glob("*.v"))]
+        print(f"lint rtl/nic at DATA_WIDTH={width}")
+        status |= subprocess.call(cmd)
+    print("ruff")
+    status |= subprocess.call([sys.executable, "-m", "ruff", "check", "host", "tb", "tests"],
+                              cwd=ROOT)
+    status |= subprocess.call([sys.executable, "-m", "host.layout", "--check"], cwd=ROOT)
+    return 1 if status else 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from tb.bench import main as bench_main
+
+    return bench_main(args)
+
+
+def _serve(argv: list[str]) -> int:
+    from host.stack.serve import main as serve_main
+
+    return serve_main(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "serve":
+        return _serve(argv[1:])
+    parser = argparse.ArgumentParser(prog="nicsim", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("demo", help="run the demo on the simulated NIC")
+    p.add_argument("--frames", type=int, default=2000)
+    p.add_argument("--data-width", type=int, default=512)
+    p.add_argument("--dma-latency", type=int, default=125)
+    p.set_defaults(func=_demo)
+    p = sub.add_parser("sim", help="run a cocotb scenario module on a sim top")
+    p.add_argument("module", help="e.g. tb.scenarios.test_tx")
+    p.add_argument("test", nargs="?", default=None)
+    p.add_argument("--top", default="tb_nic")
+    p.add_argument("--data-width", type=int, default=512)
+    p.add_argument("--dma-latency", type=int, default=125)
+    p.set_defaults(func=_sim)
+    p = sub.add_parser("bench", help="benchmarks to build/bench/results.json")
+    p.add_argument("--quick", action="store_true", help="a reduced sweep")
+    p.set_defaults(func=_bench)
+    p = sub.add_parser("lint", help="verilator lint and ruff")
+    p.set_defaults(func=_lint)
+    sub.add_parser("serve", help="serve echo/discard/http on a TAP device (nicsim serve -h)")
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
