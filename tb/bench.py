@@ -1,0 +1,89 @@
+"""``make bench``: run the benchmark scenarios on the sim models and write
+build/bench/results.json ({"results": [{"metric", "params", "value", "unit"}, ...]}), a readable
+table (results.txt) and PNG plots. Figures are simulated-time measurements at 250 MHz, except
+sim_speed (wall clock of this machine)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict
+
+from tb.runner import BUILD_ROOT, build, sim_top
+
+OUT_DIR = BUILD_ROOT / "bench"
+MODULE = "tb.scenarios.bench"
+
+
+def _run(data_width: int, latency: int, tests: list[str], partial, ext_mem: bool = False,
+         **env) -> None:
+    params = {"EXT_MEM": 1} if ext_mem else {}
+    model = build(sim_top("tb_nic", data_width, waves=False, **params))
+    extra = {"NICSIM_BENCH_OUT": str(partial), "NICSIM_DATA_WIDTH": str(data_width),
+             "NICSIM_DMA_LATENCY": str(latency), "NICSIM_EXT_MEM": str(int(ext_mem))}
+    extra.update({k: str(v) for k, v in env.items()})
+    for test in tests:
+        model.run(MODULE, testcase=test, extra_env=extra, results_name=f"bench-{test}")
+
+
+def _table(results: list[dict]) -> str:
+    lines = [f"{'metric':<22} {'value':>12} {'unit':<10} params"]
+    for r in results:
+        params = " ".join(f"{k}={v}" for k, v in r["params"].items())
+        lines.append(f"{r['metric']:<22} {r['value']:>12} {r['unit']:<10} {params}")
+    return "\n".join(lines) + "\n"
+
+
+def _plots(results: list[dict]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    series = defaultdict(list)
+    for r in results:
+        if r["metric"] == "tx_throughput":
+            p = r["params"]
+            series[(p["data_width"], p["dma_latency_cycles"])].append((p["frame_bytes"],
+                                                                        r["value"]))
+    if series:
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        sizes = sorted({s for pts in series.values() for s, _ in pts})
+        ax.plot(sizes, [100 * s / (s + 24) for s in sizes], "k--", label="100 GbE line rate")
+        for (dw, lat), pts in sorted(series.items()):
+            pts.sort()
+            ax.plot([s for s, _ in pts], [v for _, v in pts], "o-",
+                    label=f"DATA_WIDTH {dw}, DMA latency {lat}")
+        ax.set_xscale("log")
+        ax.set_xlabel("frame bytes")
+        ax.set_ylabel("Gbps at 250 MHz")
+        ax.set_title("tx_throughput")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        fig.savefig(OUT_DIR / "tx_throughput.png")
+
+
+def main(args) -> int:
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    partial = OUT_DIR / "partial.jsonl"
+    partial.unlink(missing_ok=True)
+    quick = getattr(args, "quick", False)
+    t0 = time.time()
+    sizes = "60,256,1514" if quick else "60,128,256,512,1024,1514,4096,9000"
+    widths = (512,) if quick else (64, 512)
+    latencies = (125,) if quick else (0, 125, 500)
+    for dw in widths:
+        for lat in latencies:
+            _run(dw, lat, ["tx_throughput", "tx_doorbell_to_wire"], partial,
+                 NICSIM_BENCH_SIZES=sizes)
+    _run(512, 125, ["sim_speed"], partial, NICSIM_BENCH_MEMORY="dpi")
+    _run(64, 125, ["sim_speed"], partial, NICSIM_BENCH_MEMORY="dpi")
+    _run(64, 125, ["sim_speed"], partial, ext_mem=True, NICSIM_BENCH_MEMORY="axiram")
+    results = [json.loads(line) for line in partial.read_text().splitlines()]
+    (OUT_DIR / "results.json").write_text(json.dumps({"results": results}, indent=1) + "\n")
+    table = _table(results)
+    (OUT_DIR / "results.txt").write_text(table)
+    _plots(results)
+    print(table)
+    print(f"wrote {OUT_DIR / 'results.json'} in {time.time() - t0:.0f} s")
+    return 0
