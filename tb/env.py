@@ -159,6 +159,18 @@ class NicBench:
                                  f"for {what}")
             await Timer(step_ns, unit="ns")
 
+    async def collect(self, wire: shm.WireChannel, count: int, timeout_ns: float = 50_000,
+                      step_ns: float = 400) -> list[shm.WireFrame]:
+        """Frames from ``wire`` until there are ``count``; fail if they do not come in time."""
+        frames: list[shm.WireFrame] = []
+
+        def enough() -> bool:
+            frames.extend(wire.captured())
+            return len(frames) >= count
+
+        await self.wait_until(enough, timeout_ns, f"{count} frames on the wire", step_ns)
+        return frames
+
     async def wait_irq(self, host: SimHost, vi: int, timeout_ns: float) -> bool:
         """Wait for VI ``vi``'s interrupt line; return False on timeout."""
         line = host.irq

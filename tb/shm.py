@@ -19,8 +19,8 @@ HEADER = Path(__file__).resolve().parent / "dpi" / "nicsim_shm.h"
 
 def _read_defines(path: Path) -> dict[str, int]:
     values: dict[str, int] = {}
-    for name, expr in re.findall(r"^#define[ \t]+(\w+)[ \t]+(.+?)[ \t]*(?://.*)?$", path.read_text(),
-                                 re.M):
+    pattern = r"^#define[ \t]+(\w+)[ \t]+(.+?)[ \t]*(?://.*)?$"
+    for name, expr in re.findall(pattern, path.read_text(), re.M):
         expr = re.sub(r"([0-9a-fA-F])ULL\b", r"\1", expr)
         if name.endswith("_H"):
             continue

@@ -104,7 +104,8 @@ class KernelDriver:
     async def probe(self) -> NicInfo:
         ident = await self.bus.read32(L.PRIV_REG["ID"])
         if ident != L.NIC_ID:
-            raise NicError(f"no NIC here: ID register reads {ident:#010x}, expected {L.NIC_ID:#010x}")
+            raise NicError(f"no NIC here: ID register reads {ident:#010x}, "
+                           f"expected {L.NIC_ID:#010x}")
         version = await self.bus.read32(L.PRIV_REG["VERSION"])
         if version >> 16 != L.NIC_VERSION >> 16:
             raise NicError(f"NIC version {version:#x} is not supported (driver knows "

@@ -97,9 +97,7 @@ async def tx_doorbell_to_wire(dut):
         sender.vi.tx_post(sender.frame_segments(60, i))
         start_cycle = now_ns() / CLOCK_NS
         sender.vi.tx_push()
-        frames = []
-        await bench.wait_until(lambda: (frames.extend(bench.tx_wire.captured()), frames)[1],
-                               100_000, "the frame on the wire", step_ns=20)
+        frames = await bench.collect(bench.tx_wire, 1, 100_000, step_ns=20)
         samples.append(frames[0].cycle - start_cycle)
         await bench.cycles(200)
         sender.reap()

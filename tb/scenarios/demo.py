@@ -52,7 +52,7 @@ async def udp_burst(dut):
         f"  simulated time         {sim_ns / 1000:.1f} us = {cycles:.0f} cycles at 250 MHz"
         f" -> {wire_bytes * 8 / sim_ns:.1f} Gbps of frame bytes",
         f"  wall time              {wall:.2f} s ({cycles / wall:,.0f} simulated cycles/s)",
-        f"  every frame decoded by scapy with valid IPv4/UDP checksums",
+        "  every frame decoded by scapy with valid IPv4/UDP checksums",
         f"  wire capture           {out / 'wire.pcap'}",
     ])
     (out / "report.txt").write_text(report + "\n")

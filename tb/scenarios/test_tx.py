@@ -35,10 +35,7 @@ async def send_and_check(bench: NicBench, app: TxApp, sizes, batch: int = 32) ->
             app.send(payload_of(size, start + i))
         app.vi.tx_push()
         await app.drain(bench)
-        frames = []
-        await bench.wait_until(lambda: (frames.extend(bench.tx_wire.captured()),
-                                        len(frames) >= len(chunk))[1],
-                               50_000, f"{len(chunk)} frames on the wire")
+        frames = await bench.collect(bench.tx_wire, len(chunk))
         assert len(frames) == len(chunk), f"{len(frames)} frames for {len(chunk)} sent"
         for i, (size, frame) in enumerate(zip(chunk, frames, strict=True)):
             pkt = parse_udp(frame.data)
@@ -84,9 +81,7 @@ async def scatter_gather_frames(dut):
             if n % 8 == 7:
                 await app.drain(bench)
         await app.drain(bench)
-        frames = []
-        await bench.wait_until(lambda: (frames.extend(bench.tx_wire.captured()),
-                                        len(frames) >= len(expected))[1], 50_000, "SG frames")
+        frames = await bench.collect(bench.tx_wire, len(expected))
         assert len(frames) == len(expected)
         for frame, want in zip(frames, expected, strict=True):
             assert bytes(parse_udp(frame.data)[UDP].payload) == want
@@ -155,9 +150,7 @@ async def protection_faults_only_the_offending_vi(dut):
             good.send(payload_of(64, i))
         good.vi.tx_push()
         await good.drain(bench)
-        frames = []
-        await bench.wait_until(lambda: (frames.extend(bench.tx_wire.captured()),
-                                        len(frames) >= 4)[1], 50_000, "good frames")
+        frames = await bench.collect(bench.tx_wire, 4)
         assert [parse_udp(f.data)[UDP].sport for f in frames] == [8000] * 4
     stats = await bench.host.kernel.read_stats()
     assert stats["DMA_FAULTS"] >= len(bad_iovas)
@@ -206,9 +199,7 @@ async def ring_wraps_three_laps(dut):
             total += 1
         app.vi.tx_push()
         await app.drain(bench)
-    frames = []
-    await bench.wait_until(lambda: (frames.extend(bench.tx_wire.captured()),
-                                    len(frames) >= total)[1], 50_000, "frames")
+    frames = await bench.collect(bench.tx_wire, total)
     assert len(frames) == total
     assert app.vi.evq_read > 2 * app.res.evq.entries, "event queue did not wrap twice"
     assert app.vi.tx.cons > 3 * 16
