@@ -14,8 +14,8 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 import sysconfig
+import tempfile
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +39,12 @@ def setup_verilator_env() -> None:
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
     # cocotb's embedded interpreter must find the venv's packages and the project
     os.environ.setdefault("PYGPI_PYTHON_BIN", sys.executable)
+    # The wheel's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty (it should be "-include"), so
+    # designs big enough to use a precompiled header fail to compile ("Vtop__pch.h.fast: linker
+    # input file not found"). Variables in MAKEFLAGS act as command-line overrides for make.
+    fix = "CFG_CXXFLAGS_PCH_I=-include"
+    if fix not in os.environ.get("MAKEFLAGS", ""):
+        os.environ["MAKEFLAGS"] = (os.environ.get("MAKEFLAGS", "") + " " + fix).strip()
 
 
 def waves_requested() -> bool:

@@ -18,8 +18,18 @@ DEFAULT_FLOW = dict(src_mac="02:00:00:00:00:01", dst_mac="02:00:00:00:00:02",
 
 
 @dataclass
+class Received:
+    """One frame a VI received: its bytes (copied out of the buffers) and its event."""
+
+    data: bytes
+    event: Event
+    buffers: list  # the packet buffers it landed in (already re-posted)
+
+
+@dataclass
 class TxApp:
-    """A process with one VI sending UDP from its own registered buffers."""
+    """A process with one VI sending UDP from its own registered buffers and, with
+    ``rx_buffers``, receiving into its own buffers."""
 
     host: SimHost
     name: str
@@ -27,20 +37,37 @@ class TxApp:
     txq: int = 256
     buffers: int = 64
     offload: bool = True
+    rx_buffers: int = 0
+    rxq: int = 64
+    flow: dict = field(default_factory=lambda: dict(DEFAULT_FLOW))
+    vi_number: int | None = None
     events: list[Event] = field(default_factory=list)
+    received: list[Received] = field(default_factory=list)
 
     def __post_init__(self):
-        self.proc = self.host.os.spawn(self.name)
-        self.res = self.host.kernel.alloc_vi(self.proc, txq_entries=self.txq, rxq_entries=16)
+        self.proc = (self.host.os.kernel if self.vi_number == 0
+                     else self.host.os.spawn(self.name))
+        self.res = self.host.kernel.alloc_vi(self.proc, txq_entries=self.txq,
+                                             rxq_entries=self.rxq, vi=self.vi_number)
         self.vi = Vi(self.res)
         self.pool = BufferPool(self.host.kernel, self.proc, self.buffers)
-        flow = Flow(**DEFAULT_FLOW, src_port=self.port, dst_port=self.port)
+        flow = Flow(**self.flow, src_port=self.port, dst_port=self.port)
         self.sender = UdpSender(self.vi, self.pool, flow, offload=self.offload)
         self.sent = 0
         self.completed = 0
+        if self.rx_buffers:
+            self.rx_pool = BufferPool(self.host.kernel, self.proc, self.rx_buffers)
+            self.refill()
+
+    def refill(self) -> None:
+        while self.vi.rx_space and self.rx_pool.available:
+            buf = self.rx_pool.alloc()
+            self.vi.rx_post(buf.iova, buf.size, cookie=buf)
+        self.vi.rx_push()
 
     def poll(self) -> list[Event]:
-        """Reap events: TX completions give their buffers back to the pool."""
+        """Reap events: TX completions give their buffers back to the pool; received frames
+        are copied out, their buffers re-posted."""
         new = self.vi.poll()
         for ev in new:
             if ev.type == L.EV_TYPE_TX:
@@ -48,8 +75,27 @@ class TxApp:
                 for cookie in ev.cookies:
                     for buf in cookie:
                         self.pool.free(buf)
+            elif ev.type == L.EV_TYPE_RX:
+                data, left = b"", ev.length
+                for buf in ev.cookies:
+                    take = min(left, buf.size)
+                    data += bytes(buf.view[:take])
+                    left -= take
+                    self.rx_pool.free(buf)
+                self.received.append(Received(data, ev, ev.cookies))
+        if self.rx_buffers and any(ev.type == L.EV_TYPE_RX for ev in new):
+            self.refill()
         self.events.extend(new)
         return new
+
+    async def receive(self, bench: NicBench, count: int = 1,
+                      timeout_ns: float = 100_000) -> list[Received]:
+        """Wait for ``count`` more received frames; return them (and forget them)."""
+        await bench.wait_until(lambda: (self.poll(), len(self.received) >= count)[1],
+                               timeout_ns, f"{self.name}: {count} received frames",
+                               step_ns=100)
+        out, self.received = self.received[:count], self.received[count:]
+        return out
 
     def send(self, payload: bytes) -> None:
         self.sender.send(payload)

@@ -1,0 +1,278 @@
+"""Receive path, steering, interrupts and two hosts on one wire (tb_two_hosts).
+
+Host A (198.18.0.1, MAC ...:01) and host B (198.18.0.2, MAC ...:02) each have a NIC and their
+own memory; A's TX is wire channel 0 into B's RX, B's TX is channel 1 into A's RX.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+
+import cocotb
+from scapy.layers.inet import IP, TCP, UDP
+from scapy.layers.l2 import Ether
+from scapy.packet import Raw
+
+from host import layout as L
+from host.driver.kernel import Filter
+from tb.env import NicBench, now_ns
+from tb.scenarios.apps import DEFAULT_FLOW, TxApp, parse_udp
+
+TEST_TIMEOUT_US = 40_000
+QUICK = os.environ.get("NICSIM_QUICK", "0") != "0"
+A_IP, B_IP = DEFAULT_FLOW["src_ip"], DEFAULT_FLOW["dst_ip"]
+A_MAC, B_MAC = DEFAULT_FLOW["src_mac"], DEFAULT_FLOW["dst_mac"]
+REVERSE = dict(src_mac=B_MAC, dst_mac=A_MAC, src_ip=B_IP, dst_ip=A_IP)
+
+
+def app_on(bench: NicBench, side: str, name: str, port: int, *, steer: bool = True,
+           **kw) -> TxApp:
+    """A process on host A or B that sends to the other host and receives on ``port``."""
+    host = bench.hosts[0 if side == "A" else 1]
+    flow = dict(DEFAULT_FLOW) if side == "A" else dict(REVERSE)
+    kw.setdefault("rx_buffers", 32)
+    app = TxApp(host, name, port, flow=flow, **kw)
+    if steer:
+        local_ip = A_IP if side == "A" else B_IP
+        app.filter_slot = host.kernel.insert_filter(Filter(L.IPPROTO_UDP, local_ip, port),
+                                                    app.vi.vi)
+    return app
+
+
+def payload_of(size: int, seed: int) -> bytes:
+    return random.Random(seed * 131 + size).randbytes(size)
+
+
+@cocotb.test(timeout_time=TEST_TIMEOUT_US * 4, timeout_unit="us")
+async def udp_ping_pong_every_size(dut):
+    """A process on each host: every payload size 0..1472 goes there and back byte for byte."""
+    bench = await NicBench.start(dut)
+    a = app_on(bench, "A", "ping", 7000)
+    b = app_on(bench, "B", "pong", 7000)
+    half_rtts = []
+    for size in range(0, 1473, 37 if QUICK else 1):
+        data = payload_of(size, 1)
+        t0 = now_ns()
+        a.send(data)
+        a.vi.tx_push()
+        (got,) = await b.receive(bench)
+        t1 = now_ns()
+        assert bytes(parse_udp(got.data)[UDP].payload) == data, f"A->B payload {size}"
+        assert got.event.rx_flags & L.RXF_L4_CSUM_OK and got.event.rx_flags & L.RXF_IP_CSUM_OK
+        b.send(bytes(parse_udp(got.data)[UDP].payload))
+        b.vi.tx_push()
+        (back,) = await a.receive(bench)
+        assert bytes(parse_udp(back.data)[UDP].payload) == data, f"B->A payload {size}"
+        half_rtts.append(t1 - t0)
+        a.poll()
+        b.poll()
+    dut._log.info("A->B one way (doorbell to RX event seen by B, incl. poll step): "
+                  "median %.0f ns", sorted(half_rtts)[len(half_rtts) // 2])
+
+
+@cocotb.test(timeout_time=TEST_TIMEOUT_US, timeout_unit="us")
+async def steering_to_the_owning_process(dut):
+    """Three processes on B each own a port and get only their own traffic in their own
+    buffers; unmatched traffic lands on the kernel's VI 0; a full 5-tuple filter beats a wild
+    one; removing a filter moves the flow to VI 0."""
+    bench = await NicBench.start(dut)
+    kernel_app = app_on(bench, "B", "kernel", 0, steer=False, vi_number=0)
+    owners = [app_on(bench, "B", f"proc{i}", 7001 + i) for i in range(3)]
+    sender = app_on(bench, "A", "client", 7000, steer=False)
+
+    async def send_to(port: int, tag: bytes) -> None:
+        sender.sender.flow.dst_port = port
+        sender.send(tag)
+        sender.vi.tx_push()
+        await sender.drain(bench)
+
+    for round_ in range(3):
+        for i in range(len(owners)):
+            await send_to(7001 + i, b"to %d round %d" % (7001 + i, round_))
+        await send_to(7999, b"nobody's")
+    for i, app in enumerate(owners):
+        got = await app.receive(bench, 3)
+        for r, frame in enumerate(got):
+            assert bytes(parse_udp(frame.data)[UDP].payload) == b"to %d round %d" % (7001 + i, r)
+            assert frame.event.vi == app.vi.vi and frame.event.filter == app.filter_slot
+            assert frame.event.rx_flags & L.RXF_FILTER_HIT
+            # it landed in this process's own registered buffers
+            assert all(b in app.rx_pool.buffers for b in frame.buffers)
+    got = await kernel_app.receive(bench, 3)
+    assert all(bytes(parse_udp(f.data)[UDP].payload) == b"nobody's" for f in got)
+    assert all(f.event.filter == 0xFFFF and not f.event.rx_flags & L.RXF_FILTER_HIT
+               for f in got)
+
+    # a full match (this remote address and port) wins over proc0's wild filter
+    host_b = bench.hosts[1]
+    host_b.kernel.insert_filter(Filter(L.IPPROTO_UDP, B_IP, 7001, A_IP, 7000), owners[2].vi.vi)
+    await send_to(7001, b"full match")
+    (frame,) = await owners[2].receive(bench)
+    assert bytes(parse_udp(frame.data)[UDP].payload) == b"full match"
+
+    # removing proc1's filter moves its flow to VI 0
+    host_b.kernel.remove_filter(owners[1].filter_slot)
+    await send_to(7002, b"after removal")
+    (frame,) = await kernel_app.receive(bench)
+    assert bytes(parse_udp(frame.data)[UDP].payload) == b"after removal"
+    await bench.cycles(500)
+    for app in owners:
+        app.poll()
+    assert owners[0].received == [], "the wild filter took a frame the full filter owns"
+    assert owners[1].received == [], "a removed filter still steered"
+
+
+def _frames_for_bad_input() -> dict[str, tuple[bytes, str]]:
+    """Malformed frames and what the NIC must do with each: 'drop' or a flag to check."""
+    eth = Ether(src=A_MAC, dst=B_MAC)
+    good_udp = eth / IP(src=A_IP, dst=B_IP) / UDP(sport=1, dport=7100) / Raw(b"x" * 32)
+    raw = bytes(good_udp)
+    cases: dict[str, tuple[bytes, str]] = {}
+    cases["runt"] = (raw[:40], "drop")
+    cases["oversize"] = (bytes(eth / IP(src=A_IP, dst=B_IP) / UDP(dport=7100)
+                               / Raw(b"y" * 9300)), "drop")
+    cases["other MAC"] = (bytes(Ether(src=A_MAC, dst="02:00:00:00:00:99")
+                                / IP(src=A_IP, dst=B_IP) / UDP(dport=7100) / Raw(b"z" * 32)),
+                          "drop")
+    trunc = bytearray(raw)
+    trunc[16:18] = (200).to_bytes(2, "big")  # total length beyond the frame
+    cases["bad total length"] = (bytes(trunc), "truncated")
+    ihl = bytearray(raw)
+    ihl[14] = 0x43  # IHL 3 (< 5)
+    cases["bad IHL"] = (bytes(ihl), "truncated")
+    cases["truncated IPv4"] = (raw[:14] + raw[14:30] + bytes(30), "truncated")
+    ipc = bytearray(raw)
+    ipc[24] ^= 0xFF
+    cases["bad IPv4 checksum"] = (bytes(ipc), "ip csum bad")
+    udpc = bytearray(raw)
+    udpc[40] ^= 0xFF
+    cases["bad UDP checksum"] = (bytes(udpc), "l4 csum bad")
+    tcp = bytearray(bytes(eth / IP(src=A_IP, dst=B_IP) / TCP(sport=1, dport=7100)
+                          / Raw(b"t" * 20)))
+    tcp[50] ^= 0xFF
+    cases["bad TCP checksum"] = (bytes(tcp), "l4 csum bad")
+    cases["unknown EtherType"] = (bytes(Ether(src=A_MAC, dst=B_MAC, type=0x88B5)
+                                        / Raw(b"q" * 50)), "not ip")
+    return cases
+
+
+@cocotb.test(timeout_time=TEST_TIMEOUT_US, timeout_unit="us")
+async def bad_input_is_dropped_or_flagged(dut):
+    """Malformed frames from the wire: dropped and counted, or delivered to VI 0 with flags
+    that no host could mistake for a good frame."""
+    bench = await NicBench.start(dut)
+    host_b = bench.hosts[1]
+    kernel_app = app_on(bench, "B", "kernel", 0, steer=False, vi_number=0, rx_buffers=32)
+    before = await host_b.kernel.read_stats()
+    cases = _frames_for_bad_input()
+    for name, (frame, expect) in cases.items():
+        bench.wires[0].inject(frame)
+        await bench.cycles(400)
+        kernel_app.poll()
+        got = kernel_app.received
+        if expect == "drop":
+            assert got == [], f"{name}: delivered ({got[0].event if got else ''})"
+            continue
+        assert len(got) == 1, f"{name}: {len(got)} frames delivered"
+        flags = got[0].event.rx_flags
+        kernel_app.received = []
+        if expect == "truncated":
+            assert flags & L.RXF_TRUNCATED and not flags & L.RXF_L4_CSUM_OK, f"{name}: {flags:#x}"
+        elif expect == "ip csum bad":
+            assert flags & L.RXF_IP and not flags & L.RXF_IP_CSUM_OK, f"{name}: {flags:#x}"
+        elif expect == "l4 csum bad":
+            assert flags & L.RXF_L4 and not flags & L.RXF_L4_CSUM_OK, f"{name}: {flags:#x}"
+        elif expect == "not ip":
+            assert not flags & (L.RXF_IP | L.RXF_L4), f"{name}: {flags:#x}"
+    after = await host_b.kernel.read_stats()
+    delta = {k: after[k] - before[k] for k in after}
+    assert delta["RX_DROP_RUNT"] >= 1 and delta["RX_DROP_OVERSIZE"] >= 1
+    assert delta["RX_DROP_MAC"] >= 1
+    assert delta["RX_BAD_IP"] >= 3
+    assert delta["RX_BAD_IP_CSUM"] >= 1 and delta["RX_BAD_L4_CSUM"] >= 2
+
+
+@cocotb.test(timeout_time=TEST_TIMEOUT_US, timeout_unit="us")
+async def rx_ring_exhaustion_drops_then_recovers(dut):
+    """With 8 buffers posted and no refill, the 9th frame on is dropped and counted; the wire
+    never stalls; after a refill traffic flows again."""
+    bench = await NicBench.start(dut)
+    b = app_on(bench, "B", "slow", 7200, rx_buffers=8, rxq=8)
+    a = app_on(bench, "A", "fast", 7200, steer=False)
+    host_b = bench.hosts[1]
+    before = await host_b.kernel.read_stats()
+    for i in range(20):
+        a.send(i.to_bytes(2, "big"))
+    a.vi.tx_push()
+    await a.drain(bench)
+    await bench.cycles(2000)
+    events = b.vi.poll(64)  # take events without refilling
+    rx = [e for e in events if e.type == L.EV_TYPE_RX]
+    assert len(rx) == 8
+    after = await host_b.kernel.read_stats()
+    assert after["RX_DROP_NO_DESC"] - before["RX_DROP_NO_DESC"] == 12
+    assert bench.wires[0].counters()["frames_out"] >= 20, "the wire stalled"
+    for ev in rx:
+        for buf in ev.cookies:
+            b.rx_pool.free(buf)
+    b.refill()
+    a.send(b"after refill")
+    a.vi.tx_push()
+    (got,) = await b.receive(bench)
+    assert bytes(parse_udp(got.data)[UDP].payload) == b"after refill"
+
+
+@cocotb.test(timeout_time=TEST_TIMEOUT_US, timeout_unit="us")
+async def rx_descriptor_naming_another_owner_faults_that_vi(dut):
+    """An RX descriptor pointing at another process's buffer: the write is refused, no memory
+    changes, an error event on that VI only, and another VI keeps receiving."""
+    bench = await NicBench.start(dut)
+    host_b = bench.hosts[1]
+    victim = app_on(bench, "B", "victim", 7301)
+    thief = app_on(bench, "B", "thief", 7302, rx_buffers=0)
+    a = app_on(bench, "A", "sender", 7000, steer=False)
+    thief.vi.rx_post(victim.rx_pool.iova, 2048)
+    thief.vi.rx_push()
+    await bench.cycles(200)
+    before = host_b.memory_snapshot()
+    a.sender.flow.dst_port = 7302
+    a.send(b"steal me")
+    a.vi.tx_push()
+    await bench.wait_until(lambda: (thief.poll(), thief.vi.fault)[1], 100_000, "RX fault")
+    assert thief.vi.fault.code in (L.ERR_RX_WRITE_FAULT, L.ERR_RX_DESC_FAULT)
+    after = host_b.memory_snapshot()
+    evq = set(thief.proc.physical_pages(thief.res.evq.vaddr, thief.res.evq.entries * 16))
+    changed = {off for off in range(0, len(before), 4096)
+               if before[off:off + 4096] != after[off:off + 4096]}
+    assert changed <= evq, "memory outside the faulted VI's event queue changed"
+    a.sender.flow.dst_port = 7301
+    a.send(b"still works")
+    a.vi.tx_push()
+    (got,) = await victim.receive(bench)
+    assert bytes(parse_udp(got.data)[UDP].payload) == b"still works"
+
+
+@cocotb.test(timeout_time=TEST_TIMEOUT_US, timeout_unit="us")
+async def interrupt_driven_and_busy_polling_receivers(dut):
+    """One receiver sleeps on its interrupt line (armed through its doorbell page), the other
+    busy-polls; both get every frame."""
+    bench = await NicBench.start(dut)
+    host_b = bench.hosts[1]
+    sleeper = app_on(bench, "B", "sleeper", 7401)
+    poller = app_on(bench, "B", "poller", 7402)
+    a = app_on(bench, "A", "sender", 7000, steer=False)
+    for i in range(5):
+        sleeper.vi.arm_interrupt()
+        await bench.cycles(20)
+        assert not (int(host_b.irq.value) >> sleeper.vi.vi) & 1, "interrupt before any event"
+        for port in (7401, 7402):
+            a.sender.flow.dst_port = port
+            a.send(b"frame %d" % i)
+        a.vi.tx_push()
+        assert await bench.wait_irq(host_b, sleeper.vi.vi, 100_000), "no interrupt"
+        (got,) = await sleeper.receive(bench)
+        assert bytes(parse_udp(got.data)[UDP].payload) == b"frame %d" % i
+        (got,) = await poller.receive(bench)
+        assert bytes(parse_udp(got.data)[UDP].payload) == b"frame %d" % i
+        a.poll()
