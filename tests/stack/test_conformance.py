@@ -470,3 +470,53 @@ def test_rx_checksum_offload_trusts_device_flags():
     good = lab.ip(UDP(sport=1, dport=4444) / Raw(b"flagged bad"))
     lab.send(good, ip_checksum_ok=True, l4_checksum_ok=False)
     assert sock.recv_from() is None and lab.stats.udp_bad_checksum == 1
+
+
+def test_fin_handshake_and_time_wait_reuse_by_new_syn():
+    """We close first and sit in TIME-WAIT; a new SYN on the same 4-tuple with a higher sequence
+    number is handed to the listener (RFC 6191 style) instead of being challenged."""
+    lab = Lab()
+    lst, conn, synack = handshake(lab)
+    ours = synack.seq + 1
+    conn.close()
+    (fin,) = tcp_of(lab.poll())
+    assert fin.flags == "FA" and fin.seq == ours and conn.state is State.FIN_WAIT_1
+    lab.send(lab.ip(TCP(sport=40001, dport=80, flags="A", seq=5001, ack=ours + 1)))
+    assert conn.state is State.FIN_WAIT_2
+    out = lab.send(lab.ip(TCP(sport=40001, dport=80, flags="FA", seq=5001, ack=ours + 1)))
+    (ack,) = tcp_of(out)
+    assert ack.flags == "A" and ack.ack == 5002 and conn.state is State.TIME_WAIT
+    # a retransmitted FIN is acknowledged again
+    out = lab.send(lab.ip(TCP(sport=40001, dport=80, flags="FA", seq=5001, ack=ours + 1)))
+    assert tcp_of(out)[0].ack == 5002
+    out = lab.send(lab.ip(TCP(sport=40001, dport=80, flags="S", seq=900_000)))
+    (synack2,) = tcp_of(out)
+    assert synack2.flags == "SA" and synack2.ack == 900_001
+    assert conn.state is State.CLOSED
+
+
+def test_passive_close_through_last_ack():
+    lab = Lab()
+    _, conn, synack = handshake(lab)
+    ours = synack.seq + 1
+    out = lab.send(lab.ip(TCP(sport=40001, dport=80, flags="FA", seq=5001, ack=ours)))
+    assert tcp_of(out)[0].ack == 5002 and conn.state is State.CLOSE_WAIT
+    assert conn.at_eof
+    conn.close()
+    (fin,) = tcp_of(lab.poll())
+    assert fin.flags == "FA" and conn.state is State.LAST_ACK
+    lab.send(lab.ip(TCP(sport=40001, dport=80, flags="A", seq=5002, ack=ours + 1)))
+    assert conn.state is State.CLOSED
+    assert not lab.iface._tcp_conns
+
+
+def test_syn_sent_rejects_bad_ack_with_rst():
+    lab = Lab()
+    sock = lab.iface.add_socket(TcpSocket())
+    sock.connect(ip_from_str(PEER_IP), 80)
+    (syn,) = tcp_of(lab.poll())
+    assert syn.flags == "S"
+    out = lab.send(lab.ip(TCP(sport=80, dport=syn.sport, flags="SA", seq=1, ack=syn.seq + 99)))
+    (rst,) = tcp_of(out)
+    assert rst.flags == "R" and rst.seq == syn.seq + 99
+    assert sock.state is State.SYN_SENT

@@ -465,3 +465,35 @@ def test_isn_is_keyed_and_clocked():
     assert (z - x) % (1 << 32) == 250_000  # the 4 us clock moved by one second
     other = make_net(seed=53).ia
     assert other.isn(lip, 50000, rip, 80, 10.0) != x  # a different secret
+
+
+@pytest.mark.slow
+def test_soak_impaired_transfer():
+    """Bounded by default (2 MiB each way); SOAK=1 moves 32 MiB each way."""
+    import os
+    size = (32 << 20) if os.environ.get("SOAK") else (2 << 20)
+    net = make_net(seed=99, impairments=IMPAIRED)
+    _, cli, conn = connect_pair(net)
+    up, down = random.Random(7).randbytes(size), random.Random(8).randbytes(size)
+    a, b = Endpoint(cli, up), Endpoint(conn, down)
+    pump(net, a, b, timeout=10_000)
+    assert hashlib.sha256(b.got).digest() == hashlib.sha256(up).digest()
+    assert hashlib.sha256(a.got).digest() == hashlib.sha256(down).digest()
+
+
+def test_rate_limited_link_with_small_queue():
+    """A 8 Mbit/s bottleneck with a 30-frame queue: tail drops make congestion control back off,
+    and the transfer still completes at close to the link rate."""
+    imp = Impairments(delay=0.005, rate_bps=8_000_000, queue_limit=30)
+    net = make_net(seed=60, impairments=imp)
+    _, cli, conn = connect_pair(net)
+    data = random.Random(6).randbytes(1 << 20)
+    t0 = net.world.now
+    a, b = Endpoint(cli, data), Endpoint(conn, b"")
+    pump(net, a, b)
+    elapsed = net.world.now - t0
+    assert bytes(b.got) == data
+    wire_time = len(data) * 1514 / 1460 * 8 / 8_000_000
+    assert wire_time <= elapsed < 2.5 * wire_time
+    assert net.dev_a.link_stats.queue_drops > 0
+    assert cli.tcp.ssthresh < 1 << 30  # a loss was detected and the window reduced
