@@ -1,0 +1,114 @@
+"""The NIC VI as a stack device: zero copy both ways.
+
+``transmit(length)`` hands the stack a registered packet buffer of the process (a direct view of
+its physical memory) to build the frame in; ``commit`` posts it as a TX descriptor and rings the
+doorbell, so the NIC DMA-reads the frame from where the stack wrote it. ``receive`` lends the
+stack the RX buffer the NIC wrote the frame into; ``release`` re-posts it. Checksums are
+offloaded both ways (the NIC inserts them on TX and reports their status on RX).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from host import layout as L
+from host.driver.buffers import BufferPool
+from host.driver.vi import Vi
+
+from .device import Device, DeviceCapabilities, RxToken, TxToken
+
+
+class _ViTxToken(TxToken):
+    __slots__ = ("_on_abort",)
+
+    def __init__(self, buffer, on_commit, on_abort) -> None:
+        super().__init__(buffer, on_commit)
+        self._on_abort = on_abort
+
+    def abort(self) -> None:
+        if not self._done:
+            self._on_abort()
+        super().abort()
+
+
+class ViDevice(Device):
+    def __init__(self, vi: Vi, tx_pool: BufferPool, rx_pool: BufferPool, *, mtu: int = 1500,
+                 offload: bool = True) -> None:
+        if mtu + 14 > min(tx_pool.size, rx_pool.size):
+            raise ValueError(f"MTU {mtu} does not fit packet buffers of "
+                             f"{min(tx_pool.size, rx_pool.size)} bytes")
+        self.vi = vi
+        self.tx_pool = tx_pool
+        self.rx_pool = rx_pool
+        self.offload = offload
+        self.capabilities = DeviceCapabilities(mtu=mtu, tx_checksum_ipv4=offload,
+                                               tx_checksum_l4=offload, rx_checksum_ipv4=True,
+                                               rx_checksum_l4=True)
+        self._received: deque = deque()
+        self.faults: list = []
+        self.tx_frames = 0
+        self.rx_frames = 0
+        self._refill()
+
+    def _refill(self) -> None:
+        while self.vi.rx_space and self.rx_pool.available:
+            buf = self.rx_pool.alloc()
+            self.vi.rx_post(buf.iova, buf.size, cookie=buf)
+        self.vi.rx_push()
+
+    def service(self) -> None:
+        """Reap events: completed TX buffers back to the pool, received frames queued."""
+        for ev in self.vi.poll(256):
+            if ev.type == L.EV_TYPE_TX:
+                for cookie in ev.cookies:
+                    for buf in cookie:
+                        self.tx_pool.free(buf)
+            elif ev.type == L.EV_TYPE_RX:
+                self._received.append(ev)
+            else:
+                self.faults.append(ev)
+
+    def receive(self, now: float | None = None) -> RxToken | None:
+        if not self._received:
+            self.service()
+            if not self._received:
+                return None
+        ev = self._received.popleft()
+        bufs = ev.cookies
+        if len(bufs) == 1:
+            frame = bufs[0].view[:ev.length]  # the NIC's write, lent as it is
+        else:  # a frame over several buffers: the one place a copy is needed
+            frame = b"".join(bytes(b.view) for b in bufs)[:ev.length]
+
+        def release() -> None:
+            for b in bufs:
+                self.rx_pool.free(b)
+            self._refill()
+
+        flags = ev.rx_flags
+        ip_ok = bool(flags & L.RXF_IP_CSUM_OK) if flags & L.RXF_IP else None
+        l4_ok = bool(flags & L.RXF_L4_CSUM_OK) if flags & L.RXF_L4 else None
+        if flags & L.RXF_TRUNCATED:
+            ip_ok = False
+        self.rx_frames += 1
+        return RxToken(frame, release, ip_checksum_ok=ip_ok, l4_checksum_ok=l4_ok)
+
+    def transmit(self, length: int, now: float | None = None) -> TxToken | None:
+        if length > self.tx_pool.size:
+            raise ValueError(f"frame of {length} bytes is larger than a packet buffer")
+        if not self.tx_pool.available or self.vi.tx_space < 1:
+            self.service()
+            if not self.tx_pool.available or self.vi.tx_space < 1:
+                return None
+        buf = self.tx_pool.alloc()
+
+        def commit(_view) -> None:
+            self.vi.tx_post([(buf.iova, length)], csum_ip=self.offload, csum_l4=self.offload,
+                            cookie=[buf])
+            self.vi.tx_push()
+            self.tx_frames += 1
+
+        return _ViTxToken(buf.view[:length], commit, lambda: self.tx_pool.free(buf))
+
+    def poll_at(self) -> float | None:
+        return None
