@@ -50,6 +50,9 @@ module nic_rx_harness #(
     input  wire [15:0]              bt_wr_owner,
     input  wire                     bt_wr_entry_valid,
 
+    input  wire [15:0]              wr_latency,     // extra cycles before each B reaches nic_rx
+    input  wire [15:0]              rd_latency,     // extra cycles before each R beat reaches nic_rx
+
     input  wire                     credit_wr_valid,
     input  wire [VI_W-1:0]          credit_wr_vi,
     input  wire [15:0]              credit_wr_value,
@@ -128,6 +131,55 @@ reg             flt_valid_reg;
 reg [VI_W-1:0]  flt_vi_reg;
 
 wire [31:0] stat_inc;
+
+// ------------------------------------------------------------------ latency model
+// B and R from the cocotb memory model wait in FIFOs until wr/rd_latency cycles have passed
+reg [31:0] now_reg;
+localparam integer BQ = 256, RQ = 64;
+reg [5+32-1:0]              bq_mem [0:BQ-1];
+reg [8:0]                   bq_wr_reg, bq_rd_reg;
+reg [DATA_WIDTH+7+32-1:0]   rq_mem [0:RQ-1];
+reg [6:0]                   rq_wr_reg, rq_rd_reg;
+wire [8:0] bq_used = bq_wr_reg - bq_rd_reg;
+wire [6:0] rq_used = rq_wr_reg - rq_rd_reg;
+wire bq_full = bq_used == 9'd256;
+wire rq_full = rq_used == 7'd64;
+assign m_axi_wr_bready = !bq_full;
+assign m_axi_rd_rready = !rq_full;
+wire [36:0] bq_head = bq_mem[bq_rd_reg[7:0]];
+wire [DATA_WIDTH+38:0] rq_head = rq_mem[rq_rd_reg[5:0]];
+wire [3:0]  d_bid = bq_head[36:33];
+wire [1:0]  d_bresp = bq_head[32:31];
+wire        d_bvalid = bq_wr_reg != bq_rd_reg && now_reg - {1'b0, bq_head[30:0]} >= {16'd0, wr_latency};
+wire        d_bready;
+wire [DATA_WIDTH-1:0] d_rdata = rq_head[DATA_WIDTH+38:39];
+wire [3:0]  d_rid = rq_head[38:35];
+wire [1:0]  d_rresp = rq_head[34:33];
+wire        d_rlast = rq_head[32];
+wire        d_rvalid = rq_wr_reg != rq_rd_reg && now_reg - rq_head[31:0] >= {16'd0, rd_latency};
+wire        d_rready;
+always @(posedge clk) begin
+    if (m_axi_wr_bvalid && m_axi_wr_bready) begin
+        bq_mem[bq_wr_reg[7:0]] <= {m_axi_wr_bid, m_axi_wr_bresp, now_reg[30:0]};
+    end
+    if (m_axi_rd_rvalid && m_axi_rd_rready) begin
+        rq_mem[rq_wr_reg[5:0]] <= {m_axi_rd_rdata, m_axi_rd_rid, m_axi_rd_rresp, m_axi_rd_rlast,
+                                   now_reg};
+    end
+    if (rst) begin
+        now_reg <= 32'd0;
+        bq_wr_reg <= 9'd0;
+        bq_rd_reg <= 9'd0;
+        rq_wr_reg <= 7'd0;
+        rq_rd_reg <= 7'd0;
+    end else begin
+        now_reg <= now_reg + 32'd1;
+        if (m_axi_wr_bvalid && m_axi_wr_bready) bq_wr_reg <= bq_wr_reg + 9'd1;
+        if (d_bvalid && d_bready) bq_rd_reg <= bq_rd_reg + 9'd1;
+        if (m_axi_rd_rvalid && m_axi_rd_rready) rq_wr_reg <= rq_wr_reg + 7'd1;
+        if (d_rvalid && d_rready) rq_rd_reg <= rq_rd_reg + 7'd1;
+    end
+end
 wire [15:0] stat_bytes;
 
 /* verilator lint_off PINCONNECTEMPTY */
@@ -153,18 +205,18 @@ rx_inst (
     .m_axi_rd_arid(m_axi_rd_arid), .m_axi_rd_araddr(m_axi_rd_araddr),
     .m_axi_rd_arlen(m_axi_rd_arlen), .m_axi_rd_arsize(m_axi_rd_arsize),
     .m_axi_rd_arburst(m_axi_rd_arburst), .m_axi_rd_arvalid(m_axi_rd_arvalid),
-    .m_axi_rd_arready(m_axi_rd_arready), .m_axi_rd_rid(m_axi_rd_rid),
-    .m_axi_rd_rdata(m_axi_rd_rdata), .m_axi_rd_rresp(m_axi_rd_rresp),
-    .m_axi_rd_rlast(m_axi_rd_rlast), .m_axi_rd_rvalid(m_axi_rd_rvalid),
-    .m_axi_rd_rready(m_axi_rd_rready),
+    .m_axi_rd_arready(m_axi_rd_arready), .m_axi_rd_rid(d_rid),
+    .m_axi_rd_rdata(d_rdata), .m_axi_rd_rresp(d_rresp),
+    .m_axi_rd_rlast(d_rlast), .m_axi_rd_rvalid(d_rvalid),
+    .m_axi_rd_rready(d_rready),
     .m_axi_wr_awid(m_axi_wr_awid), .m_axi_wr_awaddr(m_axi_wr_awaddr),
     .m_axi_wr_awlen(m_axi_wr_awlen), .m_axi_wr_awsize(m_axi_wr_awsize),
     .m_axi_wr_awburst(m_axi_wr_awburst), .m_axi_wr_awvalid(m_axi_wr_awvalid),
     .m_axi_wr_awready(m_axi_wr_awready), .m_axi_wr_wdata(m_axi_wr_wdata),
     .m_axi_wr_wstrb(m_axi_wr_wstrb), .m_axi_wr_wlast(m_axi_wr_wlast),
     .m_axi_wr_wvalid(m_axi_wr_wvalid), .m_axi_wr_wready(m_axi_wr_wready),
-    .m_axi_wr_bid(m_axi_wr_bid), .m_axi_wr_bresp(m_axi_wr_bresp),
-    .m_axi_wr_bvalid(m_axi_wr_bvalid), .m_axi_wr_bready(m_axi_wr_bready),
+    .m_axi_wr_bid(d_bid), .m_axi_wr_bresp(d_bresp),
+    .m_axi_wr_bvalid(d_bvalid), .m_axi_wr_bready(d_bready),
     .rsv_req_valid(rsv_req_valid), .rsv_req_ready(1'b1), .rsv_req_vi(rsv_req_vi),
     .rsv_resp_valid(rsv_resp_valid_reg), .rsv_resp_ok(rsv_resp_ok_reg),
     .ev_valid(ev_valid), .ev_ready(ev_ready), .ev_vi(ev_vi), .ev_type(ev_type),
@@ -176,7 +228,7 @@ rx_inst (
     .err_ev_reserved(),
     .stat_inc(stat_inc), .stat_bytes(stat_bytes),
     .stat_rx_drop_bad(), .stat_rx_drop_fifo(),
-    .cons_rd_vi(cons_rd_vi), .cons_rd_index(cons_rd_index)
+    .sts_vi(cons_rd_vi), .sts_rx_cons(cons_rd_index)
 );
 
 nic_buf_table #(.PORTS(1), .BUFTBL_LOG2(12), .ADDR_WIDTH(48)) bt_inst (
