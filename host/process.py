@@ -90,6 +90,11 @@ class Process:
             if isinstance(page, RamPage):
                 self.os.phys.free_page(page.paddr)
 
+    def register_pages(self) -> dict[int, int]:
+        """Mapped device register pages: virtual address -> offset in the register space."""
+        return {vpage << PAGE_SHIFT: p.offset for vpage, p in self._pages.items()
+                if isinstance(p, RegisterPage)}
+
     def physical_pages(self, vaddr: int, length: int) -> list[int]:
         """Physical address of every page of a RAM range (what get_user_pages gives a driver)."""
         if vaddr % PAGE_SIZE:

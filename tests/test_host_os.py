@@ -80,3 +80,15 @@ def test_out_of_memory_is_reported():
     p = os_.spawn("p")
     with pytest.raises(OutOfMemory):
         p.mmap_anonymous(8 * PAGE_SIZE)
+
+
+def test_a_process_sees_only_its_own_register_page():
+    os_ = make_os()
+    a, b = os_.spawn("a"), os_.spawn("b")
+    bus = RecordingBus()
+    da = a.map_registers(bus, 2 * PAGE_SIZE)
+    b.map_registers(bus, 3 * PAGE_SIZE)
+    assert a.register_pages() == {da: 2 * PAGE_SIZE}
+    with pytest.raises(PageFault):
+        a.write32(da + PAGE_SIZE, 1)  # the guard page after it
+    assert bus.writes == []

@@ -107,6 +107,12 @@ class TxApp:
                                timeout_ns, f"{self.name}: {self.sent} TX completions")
 
 
+def udp_payload(pkt: Ether) -> bytes:
+    """The UDP payload as the UDP length says (the wire pads short frames to 60 bytes)."""
+    udp = bytes(pkt[UDP])
+    return udp[8:pkt[UDP].len]
+
+
 def parse_udp(frame: bytes) -> Ether:
     """Parse with scapy and check the IPv4 and UDP checksums as an independent decoder would."""
     pkt = Ether(frame)

@@ -11,7 +11,7 @@ import cocotb
 from scapy.layers.inet import UDP
 
 from tb.env import CLOCK_NS, NicBench, now_ns
-from tb.scenarios.apps import TxApp, parse_udp
+from tb.scenarios.apps import TxApp, parse_udp, udp_payload
 
 
 @cocotb.test(timeout_time=200_000, timeout_unit="us")
@@ -39,7 +39,7 @@ async def udp_burst(dut):
     payload = 0
     for i, f in enumerate(frames):
         pkt = parse_udp(f.data)
-        data = bytes(pkt[UDP].payload)
+        data = udp_payload(pkt)
         assert int.from_bytes(data[:4], "big") == i and len(data) == sizes[i], f"frame {i}"
         payload += len(data)
     wire_bytes = sum(len(f.data) for f in frames)

@@ -17,7 +17,7 @@ from scapy.packet import Raw
 from host import layout as L
 from host.driver.kernel import Filter
 from tb.env import NicBench, now_ns
-from tb.scenarios.apps import DEFAULT_FLOW, TxApp, parse_udp
+from tb.scenarios.apps import DEFAULT_FLOW, TxApp, parse_udp, udp_payload
 
 TEST_TIMEOUT_US = 40_000
 QUICK = os.environ.get("NICSIM_QUICK", "0") != "0"
@@ -58,12 +58,12 @@ async def udp_ping_pong_every_size(dut):
         a.vi.tx_push()
         (got,) = await b.receive(bench)
         t1 = now_ns()
-        assert bytes(parse_udp(got.data)[UDP].payload) == data, f"A->B payload {size}"
+        assert udp_payload(parse_udp(got.data)) == data, f"A->B payload {size}"
         assert got.event.rx_flags & L.RXF_L4_CSUM_OK and got.event.rx_flags & L.RXF_IP_CSUM_OK
-        b.send(bytes(parse_udp(got.data)[UDP].payload))
+        b.send(udp_payload(parse_udp(got.data)))
         b.vi.tx_push()
         (back,) = await a.receive(bench)
-        assert bytes(parse_udp(back.data)[UDP].payload) == data, f"B->A payload {size}"
+        assert udp_payload(parse_udp(back.data)) == data, f"B->A payload {size}"
         half_rtts.append(t1 - t0)
         a.poll()
         b.poll()
@@ -94,13 +94,13 @@ async def steering_to_the_owning_process(dut):
     for i, app in enumerate(owners):
         got = await app.receive(bench, 3)
         for r, frame in enumerate(got):
-            assert bytes(parse_udp(frame.data)[UDP].payload) == b"to %d round %d" % (7001 + i, r)
+            assert udp_payload(parse_udp(frame.data)) == b"to %d round %d" % (7001 + i, r)
             assert frame.event.vi == app.vi.vi and frame.event.filter == app.filter_slot
             assert frame.event.rx_flags & L.RXF_FILTER_HIT
             # it landed in this process's own registered buffers
             assert all(b in app.rx_pool.buffers for b in frame.buffers)
     got = await kernel_app.receive(bench, 3)
-    assert all(bytes(parse_udp(f.data)[UDP].payload) == b"nobody's" for f in got)
+    assert all(udp_payload(parse_udp(f.data)) == b"nobody's" for f in got)
     assert all(f.event.filter == 0xFFFF and not f.event.rx_flags & L.RXF_FILTER_HIT
                for f in got)
 
@@ -109,13 +109,13 @@ async def steering_to_the_owning_process(dut):
     host_b.kernel.insert_filter(Filter(L.IPPROTO_UDP, B_IP, 7001, A_IP, 7000), owners[2].vi.vi)
     await send_to(7001, b"full match")
     (frame,) = await owners[2].receive(bench)
-    assert bytes(parse_udp(frame.data)[UDP].payload) == b"full match"
+    assert udp_payload(parse_udp(frame.data)) == b"full match"
 
     # removing proc1's filter moves its flow to VI 0
     host_b.kernel.remove_filter(owners[1].filter_slot)
     await send_to(7002, b"after removal")
     (frame,) = await kernel_app.receive(bench)
-    assert bytes(parse_udp(frame.data)[UDP].payload) == b"after removal"
+    assert udp_payload(parse_udp(frame.data)) == b"after removal"
     await bench.cycles(500)
     for app in owners:
         app.poll()
@@ -220,7 +220,7 @@ async def rx_ring_exhaustion_drops_then_recovers(dut):
     a.send(b"after refill")
     a.vi.tx_push()
     (got,) = await b.receive(bench)
-    assert bytes(parse_udp(got.data)[UDP].payload) == b"after refill"
+    assert udp_payload(parse_udp(got.data)) == b"after refill"
 
 
 @cocotb.test(timeout_time=TEST_TIMEOUT_US, timeout_unit="us")
@@ -250,7 +250,7 @@ async def rx_descriptor_naming_another_owner_faults_that_vi(dut):
     a.send(b"still works")
     a.vi.tx_push()
     (got,) = await victim.receive(bench)
-    assert bytes(parse_udp(got.data)[UDP].payload) == b"still works"
+    assert udp_payload(parse_udp(got.data)) == b"still works"
 
 
 @cocotb.test(timeout_time=TEST_TIMEOUT_US, timeout_unit="us")
@@ -272,7 +272,7 @@ async def interrupt_driven_and_busy_polling_receivers(dut):
         a.vi.tx_push()
         assert await bench.wait_irq(host_b, sleeper.vi.vi, 100_000), "no interrupt"
         (got,) = await sleeper.receive(bench)
-        assert bytes(parse_udp(got.data)[UDP].payload) == b"frame %d" % i
+        assert udp_payload(parse_udp(got.data)) == b"frame %d" % i
         (got,) = await poller.receive(bench)
-        assert bytes(parse_udp(got.data)[UDP].payload) == b"frame %d" % i
+        assert udp_payload(parse_udp(got.data)) == b"frame %d" % i
         a.poll()
