@@ -154,11 +154,11 @@ wire [7:0]      flt_code;
 wire [15:0]     flt_index;
 wire [VI_W-1:0] sts_vi;
 wire [15:0]     sts_tx_cons, sts_evq_prod;
+wire [15:0]     rx_sts_rx_cons;  // consumer index of the selected VI's RX ring
 wire [4:0]      stat_rd_index;
 wire [31:0]     stat_rd_data;
 
-// RX: consumer index of the selected VI's RX ring (registered, like sts_tx_cons)
-wire [15:0]     rx_sts_rx_cons = 16'd0;
+
 
 nic_regs #(
     .NUM_VI(NUM_VI), .VI_W(VI_W), .DATA_WIDTH(DATA_WIDTH), .BUFTBL_LOG2(BUFTBL_LOG2),
@@ -194,9 +194,9 @@ nic_regs #(
 
 wire [31:0] tx_stat_inc, evq_stat_inc;
 wire [15:0] tx_stat_bytes;
-// RX: statistics source 2 (STAT_RX_* bits, RX_BYTES amount in rx_stat_bytes)
-wire [31:0] rx_stat_inc = 32'd0;
-wire [15:0] rx_stat_bytes = 16'd0;
+// statistics source 2: the receive path (STAT_RX_* bits, RX_BYTES amount)
+wire [31:0] rx_stat_inc;
+wire [15:0] rx_stat_bytes;
 
 nic_stats #(.SRC(3)) stats_inst (
     .clk(clk), .rst(rst),
@@ -212,12 +212,12 @@ wire [BT_PORTS*64-1:0]   xl_req_iova;
 wire [BT_PORTS*16-1:0]   xl_req_owner, xl_req_len;
 wire [BT_PORTS*AW-1:0]   xl_resp_addr;
 
-// RX: translate ports 3 and 4 (request side tied off until the RX path drives them)
-assign xl_req_valid[4:3] = 2'b00;
-assign xl_req_iova[5*64-1:3*64] = 128'd0;
-assign xl_req_owner[5*16-1:3*16] = 32'd0;
-assign xl_req_len[5*16-1:3*16] = 32'd0;
-assign xl_resp_ready[4:3] = 2'b11;
+// translate port 4 is spare: the receive path shares port 3 between its two users
+assign xl_req_valid[4] = 1'b0;
+assign xl_req_iova[4*64 +: 64] = 64'd0;
+assign xl_req_owner[4*16 +: 16] = 16'd0;
+assign xl_req_len[4*16 +: 16] = 16'd0;
+assign xl_resp_ready[4] = 1'b1;
 
 nic_buf_table #(.PORTS(BT_PORTS), .BUFTBL_LOG2(BUFTBL_LOG2), .ADDR_WIDTH(ADDR_WIDTH)) bt_inst (
     .clk(clk), .rst(rst),
@@ -241,15 +241,6 @@ wire [3:0]                     rd_rid;
 wire [DATA_WIDTH-1:0]          rd_rdata;
 wire [1:0]                     rd_rresp;
 wire                           rd_rlast;
-
-// RX: read master 2 (descriptor fetch)
-assign rd_arid[11:8] = 4'd0;
-assign rd_araddr[3*AW-1:2*AW] = {AW{1'b0}};
-assign rd_arlen[23:16] = 8'd0;
-assign rd_arsize[8:6] = 3'd0;
-assign rd_arburst[5:4] = 2'd0;
-assign rd_arvalid[2] = 1'b0;
-assign rd_rready[2] = 1'b1;
 
 nic_axi_rd_arb #(
     .PORTS(RD_PORTS), .DATA_WIDTH(DATA_WIDTH), .ADDR_WIDTH(ADDR_WIDTH), .S_ID_W(4),
@@ -280,19 +271,6 @@ wire [WR_PORTS*BYTES-1:0]      wr_wstrb;
 wire [WR_PORTS-1:0]            wr_bvalid, wr_bready;
 wire [3:0]                     wr_bid;
 wire [1:0]                     wr_bresp;
-
-// RX: write master 1 (packet data)
-assign wr_awid[7:4] = 4'd0;
-assign wr_awaddr[2*AW-1:AW] = {AW{1'b0}};
-assign wr_awlen[15:8] = 8'd0;
-assign wr_awsize[5:3] = 3'd0;
-assign wr_awburst[3:2] = 2'd0;
-assign wr_awvalid[1] = 1'b0;
-assign wr_wdata[2*DATA_WIDTH-1:DATA_WIDTH] = {DATA_WIDTH{1'b0}};
-assign wr_wstrb[2*BYTES-1:BYTES] = {BYTES{1'b0}};
-assign wr_wlast[1] = 1'b0;
-assign wr_wvalid[1] = 1'b0;
-assign wr_bready[1] = 1'b1;
 
 nic_axi_wr_arb #(
     .PORTS(WR_PORTS), .DATA_WIDTH(DATA_WIDTH), .ADDR_WIDTH(ADDR_WIDTH), .S_ID_W(4),
@@ -329,21 +307,6 @@ wire [EVP*16-1:0]    ev_index, ev_len, ev_filter;
 // port 0: TX, driven by nic_tx_engine (completions use the reservation made at dispatch)
 assign ev_filter[0 +: 16] = 16'd0;
 assign ev_rx_flags[0 +: 8] = 8'd0;
-// RX: event ports 1 and 2 (RX events are reserved: ev_reserved=1; errors are not), and
-// reservation port 1
-assign ev_valid[2:1] = 2'b00;
-assign ev_vi[3*VI_W-1:VI_W] = {(2*VI_W){1'b0}};
-assign ev_type[11:4] = 8'd0;
-assign ev_code[23:8] = 16'd0;
-assign ev_index[47:16] = 32'd0;
-assign ev_len[47:16] = 32'd0;
-assign ev_filter[47:16] = 32'd0;
-assign ev_rx_flags[23:8] = 16'd0;
-assign ev_ndesc[23:8] = 16'd0;
-assign ev_reserved[2:1] = 2'b00;
-assign rsv_req_valid[1] = 1'b0;
-assign rsv_req_vi[2*VI_W-1:VI_W] = {VI_W{1'b0}};
-
 wire evq_stat_events, evq_stat_lost, evq_stat_dma;
 reg  [31:0] evq_stat_vec;
 always @* begin
@@ -432,16 +395,67 @@ nic_tx_engine #(
 );
 
 // ------------------------------------------------------------------------------ receive
-// RX: not instantiated yet; the wire side accepts and drops every frame.
-assign s_axis_rx_tready = 1'b1;
+// translate port 3, read master 2, write master 1, reservation port 1, event ports 1 (RX
+// events, reserved) and 2 (RX errors, not reserved), statistics source 2
 
-wire unused_rx = &{1'b0, s_axis_rx_tdata, s_axis_rx_tkeep, s_axis_rx_tvalid, s_axis_rx_tlast,
-                   s_axis_rx_tuser, cfg_vi_rxq_base, cfg_vi_rxq_log2, filt_valid, filt_index,
-                   filt_ctrl, filt_local_ip, filt_ports, filt_remote_ip, ctrl_rx_enable,
-                   mac_addr, flt_index, xl_req_ready[4:3], xl_resp_valid[4:3],
-                   xl_resp_addr[5*AW-1:3*AW], xl_resp_fault[4:3], rd_arready[2], rd_rvalid[2],
-                   rd_rid, rd_rresp, rd_rlast, wr_awready[1], wr_wready[1], wr_bvalid[1],
-                   rsv_req_ready[1], rsv_resp_valid[1], rsv_resp_ok[1], ev_ready[2:1]};
+// the finer drop reasons are folded into RX_DROP_RUNT / RX_DROP_NO_DESC by nic_rx
+wire rx_drop_bad, rx_drop_fifo;
+
+nic_rx #(
+    .DATA_WIDTH(DATA_WIDTH), .ADDR_WIDTH(ADDR_WIDTH), .NUM_VI(NUM_VI), .VI_W(VI_W),
+    .FILTER_LOG2(FILTER_LOG2)
+) rx_inst (
+    .clk(clk), .rst(rst),
+    .s_axis_rx_tdata(s_axis_rx_tdata), .s_axis_rx_tkeep(s_axis_rx_tkeep),
+    .s_axis_rx_tvalid(s_axis_rx_tvalid), .s_axis_rx_tready(s_axis_rx_tready),
+    .s_axis_rx_tlast(s_axis_rx_tlast), .s_axis_rx_tuser(s_axis_rx_tuser),
+    .cfg_vi_valid(cfg_vi_valid), .cfg_vi(cfg_vi), .cfg_vi_enable(cfg_vi_enable),
+    .cfg_vi_owner(cfg_vi_owner), .cfg_vi_rxq_base(cfg_vi_rxq_base),
+    .cfg_vi_rxq_log2(cfg_vi_rxq_log2),
+    .db_valid(db_valid), .db_vi(db_vi), .db_kind(db_kind), .db_value(db_value),
+    .filt_valid(filt_valid), .filt_index(filt_index), .filt_ctrl(filt_ctrl),
+    .filt_local_ip(filt_local_ip), .filt_ports(filt_ports), .filt_remote_ip(filt_remote_ip),
+    .ctrl_rx_enable(ctrl_rx_enable), .mac_addr(mac_addr),
+    .flt_valid(flt_valid), .flt_vi(flt_vi),
+    .xlat_req_valid(xl_req_valid[3]), .xlat_req_ready(xl_req_ready[3]),
+    .xlat_req_iova(xl_req_iova[3*64 +: 64]), .xlat_req_owner(xl_req_owner[3*16 +: 16]),
+    .xlat_req_len(xl_req_len[3*16 +: 16]), .xlat_resp_valid(xl_resp_valid[3]),
+    .xlat_resp_ready(xl_resp_ready[3]), .xlat_resp_addr(xl_resp_addr[3*AW +: AW]),
+    .xlat_resp_fault(xl_resp_fault[3]),
+    .m_axi_rd_arid(rd_arid[11:8]), .m_axi_rd_araddr(rd_araddr[2*AW +: AW]),
+    .m_axi_rd_arlen(rd_arlen[23:16]), .m_axi_rd_arsize(rd_arsize[8:6]),
+    .m_axi_rd_arburst(rd_arburst[5:4]), .m_axi_rd_arvalid(rd_arvalid[2]),
+    .m_axi_rd_arready(rd_arready[2]), .m_axi_rd_rid(rd_rid), .m_axi_rd_rdata(rd_rdata),
+    .m_axi_rd_rresp(rd_rresp), .m_axi_rd_rlast(rd_rlast), .m_axi_rd_rvalid(rd_rvalid[2]),
+    .m_axi_rd_rready(rd_rready[2]),
+    .m_axi_wr_awid(wr_awid[7:4]), .m_axi_wr_awaddr(wr_awaddr[AW +: AW]),
+    .m_axi_wr_awlen(wr_awlen[15:8]), .m_axi_wr_awsize(wr_awsize[5:3]),
+    .m_axi_wr_awburst(wr_awburst[3:2]), .m_axi_wr_awvalid(wr_awvalid[1]),
+    .m_axi_wr_awready(wr_awready[1]), .m_axi_wr_wdata(wr_wdata[DATA_WIDTH +: DATA_WIDTH]),
+    .m_axi_wr_wstrb(wr_wstrb[BYTES +: BYTES]), .m_axi_wr_wlast(wr_wlast[1]),
+    .m_axi_wr_wvalid(wr_wvalid[1]), .m_axi_wr_wready(wr_wready[1]),
+    .m_axi_wr_bid(wr_bid), .m_axi_wr_bresp(wr_bresp), .m_axi_wr_bvalid(wr_bvalid[1]),
+    .m_axi_wr_bready(wr_bready[1]),
+    .rsv_req_valid(rsv_req_valid[1]), .rsv_req_ready(rsv_req_ready[1]),
+    .rsv_req_vi(rsv_req_vi[VI_W +: VI_W]), .rsv_resp_valid(rsv_resp_valid[1]),
+    .rsv_resp_ok(rsv_resp_ok[1]),
+    .ev_valid(ev_valid[1]), .ev_ready(ev_ready[1]), .ev_vi(ev_vi[VI_W +: VI_W]),
+    .ev_type(ev_type[4 +: 4]), .ev_code(ev_code[8 +: 8]), .ev_index(ev_index[16 +: 16]),
+    .ev_len(ev_len[16 +: 16]), .ev_filter(ev_filter[16 +: 16]),
+    .ev_rx_flags(ev_rx_flags[8 +: 8]), .ev_ndesc(ev_ndesc[8 +: 8]),
+    .ev_reserved(ev_reserved[1]),
+    .err_ev_valid(ev_valid[2]), .err_ev_ready(ev_ready[2]), .err_ev_vi(ev_vi[2*VI_W +: VI_W]),
+    .err_ev_type(ev_type[8 +: 4]), .err_ev_code(ev_code[16 +: 8]),
+    .err_ev_index(ev_index[32 +: 16]), .err_ev_len(ev_len[32 +: 16]),
+    .err_ev_filter(ev_filter[32 +: 16]), .err_ev_rx_flags(ev_rx_flags[16 +: 8]),
+    .err_ev_ndesc(ev_ndesc[16 +: 8]), .err_ev_reserved(ev_reserved[2]),
+    .stat_inc(rx_stat_inc), .stat_bytes(rx_stat_bytes),
+    .stat_rx_drop_bad(rx_drop_bad), .stat_rx_drop_fifo(rx_drop_fifo),
+    .sts_vi(sts_vi), .sts_rx_cons(rx_sts_rx_cons)
+);
+
+wire unused_rx = &{1'b0, flt_index, rx_drop_bad, rx_drop_fifo, xl_req_ready[4], xl_resp_valid[4], xl_resp_addr[4*AW +: AW],
+                   xl_resp_fault[4]};
 
 endmodule
 
