@@ -65,7 +65,7 @@ class ModelSpec:
     waves: bool = False
 
     def digest(self) -> str:
-        h = hashlib.sha256()
+        h = hashlib.sha256(b"lean-public-v1")
         meta = {
             "top": self.top,
             "parameters": [list(p) for p in self.parameters],
@@ -104,10 +104,8 @@ class Model:
             extra_env: dict[str, str] | None = None, results_name: str = "results",
             trace_file: Path | None = None, seed: int | None = None) -> Path:
         """Run cocotb test module(s) on this model; raise if any test failed or none ran."""
-        from cocotb_tools.runner import get_runner
-
         setup_verilator_env()
-        runner = get_runner("verilator")
+        runner = _verilator_runner()
         env = {"PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
         # the regions the DPI models share with the Python host (tb/shm.py), one set per run
         shm_parent = "/dev/shm" if os.path.isdir("/dev/shm") else None
@@ -144,6 +142,24 @@ class Model:
         return results
 
 
+def _verilator_runner():
+    """cocotb's Verilator runner without its global --public-flat-rw.
+
+    Making every signal public costs a symbol table that takes many minutes to compile for the
+    two-host model and slows the simulation; the control file written by ``build`` makes only
+    the top module's signals visible to cocotb instead.
+    """
+    from cocotb_tools.runner import Verilator
+
+    class LeanVerilator(Verilator):
+        def _build_command(self):
+            cmds = super()._build_command()
+            cmds[0] = [a for a in cmds[0] if a != "--public-flat-rw"]
+            return cmds
+
+    return LeanVerilator()
+
+
 def check_results(results_xml: Path) -> None:
     """Fail unless the results file reports at least one test and no failure."""
     if not results_xml.exists():
@@ -163,8 +179,6 @@ def check_results(results_xml: Path) -> None:
 
 def build(spec: ModelSpec) -> Model:
     """Return the compiled model for ``spec``, building it only if no cached build matches."""
-    from cocotb_tools.runner import get_runner
-
     setup_verilator_env()
     build_dir = BUILD_ROOT / "sim" / f"{spec.top}-{spec.digest()}"
     stamp = build_dir / "built.ok"
@@ -173,9 +187,11 @@ def build(spec: ModelSpec) -> Model:
     with open(build_dir / "build.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not stamp.exists():
-            runner = get_runner("verilator")
+            vlt = build_dir / "public.vlt"
+            vlt.write_text(f'`verilator_config\npublic_flat_rw -module "{spec.top}" -var "*"\n')
+            runner = _verilator_runner()
             runner.build(
-                sources=[str(p) for p in spec.sources],
+                sources=[str(p) for p in spec.sources] + [str(vlt)],
                 hdl_toplevel=spec.top,
                 build_dir=build_dir,
                 parameters=dict(spec.parameters),
