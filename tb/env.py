@@ -140,6 +140,12 @@ class NicBench:
             await host.kernel.probe()
             await host.bus.flush()
 
+    async def settle(self) -> None:
+        """Wait until every posted register write of every host has reached its NIC (what a
+        kernel driver's call does before it returns)."""
+        for host in self.hosts:
+            await host.bus.flush()
+
     async def cycles(self, n: int) -> None:
         await Timer(n * CLOCK_NS, unit="ns")
 

@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import cocotb
-from scapy.layers.inet import UDP
 
 from tb.env import CLOCK_NS, NicBench, now_ns
 from tb.scenarios.apps import TxApp, parse_udp, udp_payload

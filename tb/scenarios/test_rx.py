@@ -50,6 +50,7 @@ async def udp_ping_pong_every_size(dut):
     bench = await NicBench.start(dut)
     a = app_on(bench, "A", "ping", 7000)
     b = app_on(bench, "B", "pong", 7000)
+    await bench.settle()
     half_rtts = []
     for size in range(0, 1473, 37 if QUICK else 1):
         data = payload_of(size, 1)
@@ -80,6 +81,7 @@ async def steering_to_the_owning_process(dut):
     kernel_app = app_on(bench, "B", "kernel", 0, steer=False, vi_number=0)
     owners = [app_on(bench, "B", f"proc{i}", 7001 + i) for i in range(3)]
     sender = app_on(bench, "A", "client", 7000, steer=False)
+    await bench.settle()
 
     async def send_to(port: int, tag: bytes) -> None:
         sender.sender.flow.dst_port = port
@@ -107,12 +109,14 @@ async def steering_to_the_owning_process(dut):
     # a full match (this remote address and port) wins over proc0's wild filter
     host_b = bench.hosts[1]
     host_b.kernel.insert_filter(Filter(L.IPPROTO_UDP, B_IP, 7001, A_IP, 7000), owners[2].vi.vi)
+    await bench.settle()
     await send_to(7001, b"full match")
     (frame,) = await owners[2].receive(bench)
     assert udp_payload(parse_udp(frame.data)) == b"full match"
 
     # removing proc1's filter moves its flow to VI 0
     host_b.kernel.remove_filter(owners[1].filter_slot)
+    await bench.settle()
     await send_to(7002, b"after removal")
     (frame,) = await kernel_app.receive(bench)
     assert udp_payload(parse_udp(frame.data)) == b"after removal"
@@ -164,6 +168,7 @@ async def bad_input_is_dropped_or_flagged(dut):
     bench = await NicBench.start(dut)
     host_b = bench.hosts[1]
     kernel_app = app_on(bench, "B", "kernel", 0, steer=False, vi_number=0, rx_buffers=32)
+    await bench.settle()
     before = await host_b.kernel.read_stats()
     cases = _frames_for_bad_input()
     for name, (frame, expect) in cases.items():
@@ -200,6 +205,7 @@ async def rx_ring_exhaustion_drops_then_recovers(dut):
     bench = await NicBench.start(dut)
     b = app_on(bench, "B", "slow", 7200, rx_buffers=8, rxq=8)
     a = app_on(bench, "A", "fast", 7200, steer=False)
+    await bench.settle()
     host_b = bench.hosts[1]
     before = await host_b.kernel.read_stats()
     for i in range(20):
@@ -232,8 +238,10 @@ async def rx_descriptor_naming_another_owner_faults_that_vi(dut):
     victim = app_on(bench, "B", "victim", 7301)
     thief = app_on(bench, "B", "thief", 7302, rx_buffers=0)
     a = app_on(bench, "A", "sender", 7000, steer=False)
+    await bench.settle()
     thief.vi.rx_post(victim.rx_pool.iova, 2048)
     thief.vi.rx_push()
+    await bench.settle()
     await bench.cycles(200)
     before = host_b.memory_snapshot()
     a.sender.flow.dst_port = 7302
@@ -262,6 +270,7 @@ async def interrupt_driven_and_busy_polling_receivers(dut):
     sleeper = app_on(bench, "B", "sleeper", 7401)
     poller = app_on(bench, "B", "poller", 7402)
     a = app_on(bench, "A", "sender", 7000, steer=False)
+    await bench.settle()
     for i in range(5):
         sleeper.vi.arm_interrupt()
         await bench.cycles(20)

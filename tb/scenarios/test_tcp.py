@@ -67,6 +67,7 @@ async def tcp_echo_between_hosts(dut):
     """An echo server on host B, a client on host A: messages of many sizes come back intact."""
     bench = await NicBench.start(dut)
     server, client = pair(bench, 7, 40000)
+    await bench.settle()
 
     async def echo_server():
         lsock = server.stack.socket()
@@ -106,6 +107,7 @@ async def tcp_bulk_transfer(dut):
     """1 MiB from host A to host B over TCP, delivered exactly once and in order."""
     bench = await NicBench.start(dut)
     server, client = pair(bench, 5001, 40001)
+    await bench.settle()
     payload = random.Random(9).randbytes(BULK_BYTES)
     received = bytearray()
 
