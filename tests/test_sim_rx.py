@@ -14,12 +14,3 @@ pytestmark = pytest.mark.sim
 def test_rx_512_latency_125(testcase):
     """Every receive scenario at DATA_WIDTH 512 with 125 cycles of DMA latency."""
     run_scenario("tb_two_hosts", MODULE, testcase, data_width=512, dma_latency=125)
-
-
-@pytest.mark.xdist_group("tb_two_hosts_64")
-@pytest.mark.parametrize("testcase", ["udp_ping_pong_every_size",
-                                      "steering_to_the_owning_process",
-                                      "bad_input_is_dropped_or_flagged"])
-def test_rx_64_latency_125(testcase):
-    """A reduced set at DATA_WIDTH 64."""
-    run_scenario("tb_two_hosts", MODULE, testcase, data_width=64, dma_latency=125, quick=True)

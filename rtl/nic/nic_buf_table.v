@@ -55,6 +55,8 @@ initial begin
 end
 
 wire [ENT_W-1:0] wr_entry = {bt_wr_entry_valid, bt_wr_owner, bt_wr_page[STORE_W-1:0]};
+// page bits beyond ADDR_WIDTH are not stored (a narrow host address space)
+wire unused_page = &{1'b0, bt_wr_page};
 
 genvar p;
 generate

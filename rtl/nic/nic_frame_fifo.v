@@ -9,8 +9,9 @@
 //   m_*         committed beats, in order; m_last marks a frame's last beat, m_meta is the
 //               metadata of the frame being read (valid with m_valid)
 //   count       beats held, committed or not (2^DEPTH_LOG2 max)
-// Data RAM: simple dual port with registered read (block RAM), two-register output pipeline,
-// one beat per cycle both sides.
+// Data RAM: simple dual port whose registered read port is the output register (block RAM with
+// a read enable), one beat per cycle both sides; a committed beat is on m_* two cycles after
+// its frame's commit.
 `timescale 1ns / 1ps
 `default_nettype none
 
@@ -65,15 +66,12 @@ wire wr = s_valid && s_ready && !s_abort;
 wire commit = s_valid && s_ready && s_last && !s_abort;
 wire abort = s_valid && s_ready && s_abort;
 
-// read pipeline: RAM read register (q) then output register (o)
-reg             q_valid_reg, q_valid_next;
-reg [DATA_W:0]  q_reg;
+// read: the RAM's registered read port is the output register
 reg             o_valid_reg, o_valid_next;
 reg [DATA_W:0]  o_reg;
 
 wire o_adv = !o_valid_reg || m_ready;
-wire q_adv = !q_valid_reg || o_adv;
-wire rd = q_adv && (rd_ptr_reg != commit_ptr_reg);
+wire rd = o_adv && (rd_ptr_reg != commit_ptr_reg);
 wire pop = o_valid_reg && m_ready;
 
 assign m_valid = o_valid_reg;
@@ -94,33 +92,27 @@ always @* begin
     end
     rd_ptr_next = rd_ptr_reg + {{DEPTH_LOG2{1'b0}}, rd};
     free_ptr_next = free_ptr_reg + {{DEPTH_LOG2{1'b0}}, pop};
-    q_valid_next = q_adv ? rd : q_valid_reg;
-    o_valid_next = o_adv ? q_valid_reg : o_valid_reg;
+    o_valid_next = o_adv ? rd : o_valid_reg;
 end
 
 always @(posedge clk) begin
     if (wr) begin
         mem[wr_ptr_reg[DEPTH_LOG2-1:0]] <= {s_last, s_data};
     end
-    if (q_adv) begin
-        q_reg <= mem[rd_ptr_reg[DEPTH_LOG2-1:0]];
-    end
-    if (o_adv) begin
-        o_reg <= q_reg;
+    if (rd) begin
+        o_reg <= mem[rd_ptr_reg[DEPTH_LOG2-1:0]];
     end
     if (rst) begin
         wr_ptr_reg <= {(DEPTH_LOG2+1){1'b0}};
         commit_ptr_reg <= {(DEPTH_LOG2+1){1'b0}};
         rd_ptr_reg <= {(DEPTH_LOG2+1){1'b0}};
         free_ptr_reg <= {(DEPTH_LOG2+1){1'b0}};
-        q_valid_reg <= 1'b0;
         o_valid_reg <= 1'b0;
     end else begin
         wr_ptr_reg <= wr_ptr_next;
         commit_ptr_reg <= commit_ptr_next;
         rd_ptr_reg <= rd_ptr_next;
         free_ptr_reg <= free_ptr_next;
-        q_valid_reg <= q_valid_next;
         o_valid_reg <= o_valid_next;
     end
 end

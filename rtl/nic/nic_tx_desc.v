@@ -165,10 +165,13 @@ wire db_evq = db_valid && db_kind == 2'd2;
 reg  [VI_W-1:0] s_last_reg;
 wire            s_any;
 wire [VI_W-1:0] s_vi;
+// a TX doorbell is seen by the scheduler in the cycle it arrives (pending bit and producer index
+// bypassed)
+wire [NUM_VI-1:0] db_tx_vec = db_tx ? ({{(NUM_VI-1){1'b0}}, 1'b1} << db_vi) : {NUM_VI{1'b0}};
 nic_rr_pick #(.N(NUM_VI), .SEL_W(VI_W)) s_pick (
-    .req(spend_reg & vi_active), .last(s_last_reg), .any(s_any), .sel(s_vi));
+    .req((spend_reg | db_tx_vec) & vi_active), .last(s_last_reg), .any(s_any), .sel(s_vi));
 
-wire [15:0]     s_prod = prod_mem[s_vi];
+wire [15:0]     s_prod = (db_tx && db_vi == s_vi) ? db_value[15:0] : prod_mem[s_vi];
 wire [15:0]     s_fptr = fptr_mem[s_vi];
 wire [15:0]     s_posted = s_prod - s_fptr;
 wire [15:0]     s_inuse = s_fptr - head_mem[s_vi];
