@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from host.driver.buffers import BufferPool, PacketBuffer
 from host.driver.vi import Vi
 from host.stack.wire import EthernetRepr, Ipv4Repr, UdpRepr, ip_from_str, mac_from_str
-from host.stack.wire.checksum import checksum, ones_sum, pseudo_header_sum
+from host.stack.wire.checksum import ones_sum, pseudo_header_sum
 
 HEADERS = 14 + 20 + 8
 MAX_PAYLOAD = 1500 - 28
@@ -76,7 +76,7 @@ class UdpSender:
         view = buf.view
         view[HEADERS:HEADERS + len(payload)] = payload
         self._headers(view, len(payload),
-                      None if self.offload else _sum_at(view, HEADERS, len(payload)))
+                      None if self.offload else ones_sum(view[HEADERS:HEADERS + len(payload)]))
         self.vi.tx_post([(buf.iova, HEADERS + len(payload))], csum_ip=self.offload,
                         csum_l4=self.offload, cookie=[*(cookie or []), buf])
         return buf
@@ -105,8 +105,4 @@ class UdpSender:
         return hdr
 
 
-def _sum_at(view: memoryview, start: int, length: int) -> int:
-    return ones_sum(view[start:start + length])
-
-
-__all__ = ["Flow", "UdpSender", "HEADERS", "MAX_PAYLOAD", "checksum"]
+__all__ = ["Flow", "UdpSender", "HEADERS", "MAX_PAYLOAD"]

@@ -46,6 +46,12 @@ class BufferPool:
     def free(self, buf: PacketBuffer) -> None:
         self._free.append(buf)
 
+    def free_completed(self, cookies) -> None:
+        """Give back the buffers a TX completion carries (each cookie a list of buffers)."""
+        for cookie in cookies:
+            for buf in cookie:
+                self._free.append(buf)
+
     @property
     def available(self) -> int:
         return len(self._free)

@@ -72,9 +72,7 @@ class TxApp:
         for ev in new:
             if ev.type == L.EV_TYPE_TX:
                 self.completed += 1
-                for cookie in ev.cookies:
-                    for buf in cookie:
-                        self.pool.free(buf)
+                self.pool.free_completed(ev.cookies)
             elif ev.type == L.EV_TYPE_RX:
                 data, left = b"", ev.length
                 for buf in ev.cookies:

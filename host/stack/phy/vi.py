@@ -60,9 +60,7 @@ class ViDevice(Device):
         """Reap events: completed TX buffers back to the pool, received frames queued."""
         for ev in self.vi.poll(256):
             if ev.type == L.EV_TYPE_TX:
-                for cookie in ev.cookies:
-                    for buf in cookie:
-                        self.tx_pool.free(buf)
+                self.tx_pool.free_completed(ev.cookies)
             elif ev.type == L.EV_TYPE_RX:
                 self._received.append(ev)
             else:
