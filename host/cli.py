@@ -33,13 +33,14 @@ def _demo(args: argparse.Namespace) -> int:
     out = BUILD_ROOT / "demo"
     out.mkdir(parents=True, exist_ok=True)
     env = {"NICSIM_DMA_LATENCY": str(args.dma_latency), "NICSIM_DEMO_DIR": str(out),
-           "NICSIM_DEMO_FRAMES": str(args.frames)}
-    start = time.time()
-    model = build(sim_top("tb_nic", args.data_width))
-    print(f"model ready in {time.time() - start:.1f} s ({model.build_dir})")
-    model.run("tb.scenarios.demo", testcase="udp_burst", extra_env=env, results_name="demo")
-    report = out / "report.txt"
-    print(report.read_text())
+           "NICSIM_DEMO_FRAMES": str(args.frames), "NICSIM_DEMO_ROUNDS": str(args.rounds)}
+    for top, test, report in (("tb_nic", "udp_burst", "report.txt"),
+                              ("tb_two_hosts", "udp_ping_pong", "ping_pong.txt")):
+        start = time.time()
+        model = build(sim_top(top, args.data_width))
+        print(f"{top} model ready in {time.time() - start:.1f} s ({model.build_dir})")
+        model.run("tb.scenarios.demo", testcase=test, extra_env=env, results_name=f"demo-{test}")
+        print((out / report).read_text())
     return 0
 
 
@@ -80,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("demo", help="run the demo on the simulated NIC")
-    p.add_argument("--frames", type=int, default=2000)
+    p.add_argument("--frames", type=int, default=2000, help="datagrams in the burst")
+    p.add_argument("--rounds", type=int, default=20, help="ping-pong round trips per size")
     p.add_argument("--data-width", type=int, default=512)
     p.add_argument("--dma-latency", type=int, default=125)
     p.set_defaults(func=_demo)

@@ -79,7 +79,9 @@ def _pcap_writer():
         return None
     from scapy.utils import RawPcapWriter
 
-    return RawPcapWriter(path, linktype=1, sync=True)
+    writer = RawPcapWriter(path, linktype=1, sync=True)
+    writer.write_header(None)  # write_packet() alone never writes the file header
+    return writer
 
 
 class NicBench:
@@ -94,13 +96,12 @@ class NicBench:
                 SimHost(dut, "A", 0, "a_s_axil", dut.a_irq, dut.a_dma_write_bursts, macs[0]),
                 SimHost(dut, "B", 1, "b_s_axil", dut.b_irq, dut.b_dma_write_bursts, macs[1]),
             ]
-            pcap = _pcap_writer()
-            self.wires = [shm.WireChannel(0, pcap), shm.WireChannel(1, pcap)]  # A->B, B->A
         else:
             self.hosts = [SimHost(dut, "host", 0, "s_axil", dut.irq, dut.dma_write_bursts,
                                   macs[0])]
-            pcap = _pcap_writer()
-            self.wires = [shm.WireChannel(0, pcap), shm.WireChannel(1, pcap)]  # NIC TX, NIC RX
+        # two hosts: channel 0 is A->B, 1 is B->A; one host: 0 is the NIC's TX, 1 its RX
+        self.pcap = _pcap_writer()
+        self.wires = [shm.WireChannel(0, self.pcap), shm.WireChannel(1, self.pcap)]
         self.axiram = None
         if not self.two_hosts and int(os.environ.get("NICSIM_EXT_MEM", "0")):
             self.axiram = AxiRam(AxiBus.from_prefix(dut, "ext_axi"), dut.clk, dut.rst,
@@ -140,6 +141,15 @@ class NicBench:
             await host.kernel.probe()
             await host.bus.flush()
 
+    def close_pcap(self) -> None:
+        """Write what the wires captured since the last ``captured()`` to the PCAP file and close
+        it (for scenarios that do not read the capture rings themselves)."""
+        if self.pcap is not None:
+            for wire in self.wires:
+                wire.captured()
+            self.pcap.close()
+            self.pcap = None
+
     async def settle(self) -> None:
         """Wait until every posted register write of every host has reached its NIC (what a
         kernel driver's call does before it returns)."""
@@ -150,20 +160,25 @@ class NicBench:
         await Timer(n * CLOCK_NS, unit="ns")
 
     async def wait_until(self, done: Callable[[], object], timeout_ns: float,
-                         what: str = "condition", step_ns: float = 400) -> object:
+                         what: str = "condition", step_ns: float = 400,
+                         wake=None) -> object:
         """Run the simulation until ``done()`` is truthy; fail after ``timeout_ns`` of sim time.
 
-        Python wakes every ``step_ns`` (or on an interrupt), never per clock cycle.
+        Python wakes every ``step_ns``, and also whenever the signal ``wake`` changes (a host's
+        ``write_bursts``: the NIC wrote that host's memory, so an event may have landed), never
+        per clock cycle.
         """
         deadline = now_ns() + timeout_ns
         while True:
             result = done()
             if result:
                 return result
-            if now_ns() >= deadline:
+            left = deadline - now_ns()
+            if left <= 0:
                 raise SimTimeout(f"timed out after {timeout_ns} ns of simulated time waiting "
                                  f"for {what}")
-            await Timer(step_ns, unit="ns")
+            step = Timer(min(step_ns, left), unit="ns")
+            await (step if wake is None else First(wake.value_change, step))
 
     async def collect(self, wire: shm.WireChannel, count: int, timeout_ns: float = 50_000,
                       step_ns: float = 400) -> list[shm.WireFrame]:

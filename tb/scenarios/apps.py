@@ -9,12 +9,17 @@ from scapy.layers.l2 import Ether
 
 from host import layout as L
 from host.driver.buffers import BufferPool
+from host.driver.kernel import Filter
 from host.driver.vi import Event, Vi
 from host.udpsend import Flow, UdpSender
-from tb.env import NicBench, SimHost
+from tb.env import NicBench, SimHost, now_ns
 
 DEFAULT_FLOW = dict(src_mac="02:00:00:00:00:01", dst_mac="02:00:00:00:00:02",
                     src_ip="198.18.0.1", dst_ip="198.18.0.2")
+# the two hosts of tb_two_hosts: A (host 0) and B (host 1)
+A_IP, B_IP = DEFAULT_FLOW["src_ip"], DEFAULT_FLOW["dst_ip"]
+A_MAC, B_MAC = DEFAULT_FLOW["src_mac"], DEFAULT_FLOW["dst_mac"]
+REVERSE_FLOW = dict(src_mac=B_MAC, dst_mac=A_MAC, src_ip=B_IP, dst_ip=A_IP)
 
 
 @dataclass
@@ -88,10 +93,13 @@ class TxApp:
 
     async def receive(self, bench: NicBench, count: int = 1,
                       timeout_ns: float = 100_000) -> list[Received]:
-        """Wait for ``count`` more received frames; return them (and forget them)."""
+        """Wait for ``count`` more received frames; return them (and forget them).
+
+        A busy-polling process: it looks at its event queue whenever the NIC has written its
+        host's memory, so it sees an event in the cycle it lands."""
         await bench.wait_until(lambda: (self.poll(), len(self.received) >= count)[1],
                                timeout_ns, f"{self.name}: {count} received frames",
-                               step_ns=100)
+                               step_ns=2000, wake=self.host.write_bursts)
         out, self.received = self.received[:count], self.received[count:]
         return out
 
@@ -103,6 +111,49 @@ class TxApp:
         """Wait until every posted frame has its TX completion."""
         await bench.wait_until(lambda: (self.poll(), self.completed == self.sent)[1],
                                timeout_ns, f"{self.name}: {self.sent} TX completions")
+
+
+def app_on(bench: NicBench, side: str, name: str, port: int, *, steer: bool = True,
+           **kw) -> TxApp:
+    """A process on host A or B (tb_two_hosts) that sends to the other host and, with a filter
+    steering its UDP ``port`` to its VI, receives there."""
+    host = bench.hosts[0 if side == "A" else 1]
+    flow = dict(DEFAULT_FLOW) if side == "A" else dict(REVERSE_FLOW)
+    kw.setdefault("rx_buffers", 32)
+    app = TxApp(host, name, port, flow=flow, **kw)
+    if steer:
+        local_ip = A_IP if side == "A" else B_IP
+        app.filter_slot = host.kernel.insert_filter(Filter(L.IPPROTO_UDP, local_ip, port),
+                                                    app.vi.vi)
+    return app
+
+
+async def ping_pong(bench: NicBench, ping: TxApp, pong: TxApp, payload: bytes,
+                    timeout_ns: float = 100_000) -> tuple[float, float]:
+    """One UDP round trip between two busy-polling processes on the two hosts.
+
+    ``ping`` sends ``payload``; ``pong`` sends back the payload it received as soon as its poll
+    sees the event; both check the bytes. Returns (one-way ns, round-trip ns) of simulated time:
+    one way from ping's doorbell to the RX event in pong's memory, the round trip from ping's
+    doorbell to the RX event back in ping's memory. No software time is modelled: the processes
+    react in the cycle an event lands.
+    """
+    t0 = now_ns()
+    ping.send(payload)
+    ping.vi.tx_push()
+    (got,) = await pong.receive(bench, timeout_ns=timeout_ns)
+    one_way = now_ns() - t0
+    data = udp_payload(parse_udp(got.data))
+    assert data == payload, f"{pong.name} received {len(data)} bytes that differ from the " \
+                            f"{len(payload)} sent"
+    flags = got.event.rx_flags
+    assert flags & L.RXF_IP_CSUM_OK and flags & L.RXF_L4_CSUM_OK, f"checksum flags {flags:#x}"
+    pong.send(data)
+    pong.vi.tx_push()
+    (back,) = await ping.receive(bench, timeout_ns=timeout_ns)
+    rtt = now_ns() - t0
+    assert udp_payload(parse_udp(back.data)) == payload, f"{ping.name}: echo differs"
+    return one_way, rtt
 
 
 def udp_payload(pkt: Ether) -> bytes:

@@ -16,28 +16,20 @@ from scapy.packet import Raw
 
 from host import layout as L
 from host.driver.kernel import Filter
-from tb.env import NicBench, now_ns
-from tb.scenarios.apps import DEFAULT_FLOW, TxApp, parse_udp, udp_payload
+from tb.env import NicBench
+from tb.scenarios.apps import (
+    A_IP,
+    A_MAC,
+    B_IP,
+    B_MAC,
+    app_on,
+    parse_udp,
+    ping_pong,
+    udp_payload,
+)
 
 TEST_TIMEOUT_US = 40_000
 QUICK = os.environ.get("NICSIM_QUICK", "0") != "0"
-A_IP, B_IP = DEFAULT_FLOW["src_ip"], DEFAULT_FLOW["dst_ip"]
-A_MAC, B_MAC = DEFAULT_FLOW["src_mac"], DEFAULT_FLOW["dst_mac"]
-REVERSE = dict(src_mac=B_MAC, dst_mac=A_MAC, src_ip=B_IP, dst_ip=A_IP)
-
-
-def app_on(bench: NicBench, side: str, name: str, port: int, *, steer: bool = True,
-           **kw) -> TxApp:
-    """A process on host A or B that sends to the other host and receives on ``port``."""
-    host = bench.hosts[0 if side == "A" else 1]
-    flow = dict(DEFAULT_FLOW) if side == "A" else dict(REVERSE)
-    kw.setdefault("rx_buffers", 32)
-    app = TxApp(host, name, port, flow=flow, **kw)
-    if steer:
-        local_ip = A_IP if side == "A" else B_IP
-        app.filter_slot = host.kernel.insert_filter(Filter(L.IPPROTO_UDP, local_ip, port),
-                                                    app.vi.vi)
-    return app
 
 
 def payload_of(size: int, seed: int) -> bytes:
@@ -51,25 +43,14 @@ async def udp_ping_pong_every_size(dut):
     a = app_on(bench, "A", "ping", 7000)
     b = app_on(bench, "B", "pong", 7000)
     await bench.settle()
-    half_rtts = []
+    one_ways, rtts = [], []
     for size in range(0, 1473, 37 if QUICK else 1):
-        data = payload_of(size, 1)
-        t0 = now_ns()
-        a.send(data)
-        a.vi.tx_push()
-        (got,) = await b.receive(bench)
-        t1 = now_ns()
-        assert udp_payload(parse_udp(got.data)) == data, f"A->B payload {size}"
-        assert got.event.rx_flags & L.RXF_L4_CSUM_OK and got.event.rx_flags & L.RXF_IP_CSUM_OK
-        b.send(udp_payload(parse_udp(got.data)))
-        b.vi.tx_push()
-        (back,) = await a.receive(bench)
-        assert udp_payload(parse_udp(back.data)) == data, f"B->A payload {size}"
-        half_rtts.append(t1 - t0)
-        a.poll()
-        b.poll()
-    dut._log.info("A->B one way (doorbell to RX event seen by B, incl. poll step): "
-                  "median %.0f ns", sorted(half_rtts)[len(half_rtts) // 2])
+        one_way, rtt = await ping_pong(bench, a, b, payload_of(size, 1))
+        one_ways.append(one_way)
+        rtts.append(rtt)
+    median = sorted(rtts)[len(rtts) // 2]
+    dut._log.info("ping-pong: one way A->B median %.0f ns; round trip median %.0f ns "
+                  "(half: %.0f ns)", sorted(one_ways)[len(one_ways) // 2], median, median / 2)
 
 
 @cocotb.test(timeout_time=TEST_TIMEOUT_US, timeout_unit="us")

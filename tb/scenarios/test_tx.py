@@ -232,3 +232,32 @@ async def several_vis_send_at_once(dut):
     first_seen = [ports.index(a.port) for a in apps]
     last_of_first = len(ports) - 1 - ports[::-1].index(ports[0])
     assert max(first_seen) < last_of_first, "one VI was served to the end before the others"
+
+
+@cocotb.test(timeout_time=TEST_TIMEOUT_US, timeout_unit="us")
+async def pcap_of_the_wire(dut):
+    """PCAP=path: the frames on the wire go to a pcap file that an independent reader (scapy's
+    rdpcap) parses, byte for byte the captured frames, with timestamps in simulated time."""
+    from scapy.utils import rdpcap
+
+    from tb.runner import BUILD_ROOT
+
+    path = BUILD_ROOT / "pcap-test" / f"wire-{os.getpid()}.pcap"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.environ["PCAP"] = str(path)
+    try:
+        bench = await NicBench.start(dut)
+    finally:
+        del os.environ["PCAP"]
+    app = TxApp(bench.host, "pcap", port=4000)
+    for size in (0, 100, 1472):
+        app.send(payload_of(size, 3))
+    app.vi.tx_push()
+    frames = await bench.collect(bench.tx_wire, 3)
+    bench.close_pcap()
+    packets = rdpcap(str(path))
+    path.unlink()
+    assert [bytes(p) for p in packets] == [f.data for f in frames]
+    stamps = [float(p.time) for p in packets]
+    assert stamps == sorted(stamps) and 0 < stamps[0] < 1e-3, f"timestamps {stamps}"
+    assert [len(udp_payload(p)) for p in packets] == [0, 100, 1472]
