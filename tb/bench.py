@@ -12,18 +12,33 @@ from collections import defaultdict
 from tb.runner import BUILD_ROOT, build, sim_top
 
 OUT_DIR = BUILD_ROOT / "bench"
-MODULE = "tb.scenarios.bench"
+ONE_HOST = "tb.scenarios.bench"
+TWO_HOSTS = "tb.scenarios.bench_two_hosts"
+
+
+FAILURES: list[str] = []
 
 
 def _run(data_width: int, latency: int, tests: list[str], partial, ext_mem: bool = False,
-         **env) -> None:
+         top: str = "tb_nic", module: str = ONE_HOST, **env) -> None:
+    """Run bench scenarios on one model; they append their records to ``partial``. A failing
+    scenario is reported at the end (and fails the command) without losing the others."""
+    try:
+        _run_model(data_width, latency, tests, partial, ext_mem, top, module, **env)
+    except Exception as exc:  # noqa: BLE001 - reported below with what failed
+        FAILURES.append(f"{top} DATA_WIDTH={data_width} latency={latency} {tests}: {exc}")
+        print(f"bench: FAILED {FAILURES[-1]}")
+
+
+def _run_model(data_width, latency, tests, partial, ext_mem, top, module, **env) -> None:
     params = {"EXT_MEM": 1} if ext_mem else {}
-    model = build(sim_top("tb_nic", data_width, waves=False, **params))
+    model = build(sim_top(top, data_width, waves=False, **params))
     extra = {"NICSIM_BENCH_OUT": str(partial), "NICSIM_DATA_WIDTH": str(data_width),
              "NICSIM_DMA_LATENCY": str(latency), "NICSIM_EXT_MEM": str(int(ext_mem))}
     extra.update({k: str(v) for k, v in env.items()})
-    for test in tests:
-        model.run(MODULE, testcase=test, extra_env=extra, results_name=f"bench-{test}")
+    name = module.rsplit(".", 1)[-1]
+    model.run(module, testcase=tests, extra_env=extra,
+              results_name=f"{name}-{data_width}-{latency}-{int(ext_mem)}")
 
 
 def _table(results: list[dict]) -> str:
@@ -40,13 +55,15 @@ def _plots(results: list[dict]) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    series = defaultdict(list)
-    for r in results:
-        if r["metric"] == "tx_throughput":
-            p = r["params"]
-            series[(p["data_width"], p["dma_latency_cycles"])].append((p["frame_bytes"],
-                                                                        r["value"]))
-    if series:
+    for metric in ("tx_throughput", "rx_throughput"):
+        series = defaultdict(list)
+        for r in results:
+            if r["metric"] == metric:
+                p = r["params"]
+                series[(p["data_width"], p["dma_latency_cycles"])].append((p["frame_bytes"],
+                                                                            r["value"]))
+        if not series:
+            continue
         fig, ax = plt.subplots(figsize=(7, 4.5))
         sizes = sorted({s for pts in series.values() for s, _ in pts})
         ax.plot(sizes, [100 * s / (s + 24) for s in sizes], "k--", label="100 GbE line rate")
@@ -57,10 +74,11 @@ def _plots(results: list[dict]) -> None:
         ax.set_xscale("log")
         ax.set_xlabel("frame bytes")
         ax.set_ylabel("Gbps at 250 MHz")
-        ax.set_title("tx_throughput")
+        ax.set_title(metric)
         ax.legend(fontsize=8)
         fig.tight_layout()
-        fig.savefig(OUT_DIR / "tx_throughput.png")
+        fig.savefig(OUT_DIR / f"{metric}.png")
+        plt.close(fig)
 
 
 def main(args) -> int:
@@ -74,8 +92,10 @@ def main(args) -> int:
     latencies = (125,) if quick else (0, 125, 500)
     for dw in widths:
         for lat in latencies:
-            _run(dw, lat, ["tx_throughput", "tx_doorbell_to_wire"], partial,
-                 NICSIM_BENCH_SIZES=sizes)
+            _run(dw, lat, ["tx_throughput", "tx_doorbell_to_wire", "rx_throughput",
+                           "rx_wire_to_event"], partial, NICSIM_BENCH_SIZES=sizes)
+    for lat in latencies:
+        _run(512, lat, ["udp_half_rtt"], partial, top="tb_two_hosts", module=TWO_HOSTS)
     _run(512, 125, ["sim_speed"], partial, NICSIM_BENCH_MEMORY="dpi")
     _run(64, 125, ["sim_speed"], partial, NICSIM_BENCH_MEMORY="dpi")
     _run(64, 125, ["sim_speed"], partial, ext_mem=True, NICSIM_BENCH_MEMORY="axiram")
@@ -86,4 +106,6 @@ def main(args) -> int:
     _plots(results)
     print(table)
     print(f"wrote {OUT_DIR / 'results.json'} in {time.time() - t0:.0f} s")
-    return 0
+    for failure in FAILURES:
+        print(f"FAILED: {failure}")
+    return 1 if FAILURES else 0

@@ -38,19 +38,25 @@ class AxilRegisterBus:
     """
 
     TIMEOUT_NS = 20_000
+    WRITE_NS = 40  # allowance per posted write still queued (a write takes a few cycles)
 
     def __init__(self, master: AxiLiteMaster):
         self.master = master
+        self.posted = 0  # writes queued since the last flush
 
     def write32(self, offset: int, value: int) -> None:
         self.master.init_write(offset, (value & 0xFFFFFFFF).to_bytes(4, "little"))
+        self.posted += 1
 
     async def read32(self, offset: int) -> int:
-        resp = await with_timeout(self.master.read(offset, 4), self.TIMEOUT_NS, "ns")
+        timeout = self.TIMEOUT_NS + self.WRITE_NS * self.posted  # reads queue behind writes
+        resp = await with_timeout(self.master.read(offset, 4), timeout, "ns")
         return int.from_bytes(resp.data, "little")
 
     async def flush(self) -> None:
-        await with_timeout(self.master.wait_write(), self.TIMEOUT_NS, "ns")
+        timeout = self.TIMEOUT_NS + self.WRITE_NS * self.posted
+        await with_timeout(self.master.wait_write(), timeout, "ns")
+        self.posted = 0
 
 
 class SimHost:

@@ -1,5 +1,11 @@
-"""Benchmark scenarios (run by tb/bench.py, not by the test suite): each appends result records
-to the JSON-lines file named by NICSIM_BENCH_OUT."""
+"""Benchmark scenarios on tb_nic (run by tb/bench.py, not by the test suite): each appends result
+records to the JSON-lines file named by NICSIM_BENCH_OUT.
+
+TX frames go from a process's buffers to the captured wire; RX frames are injected on the wire
+by Python through the channel's inject ring (the DPI wire source sends them back to back at the
+full stream rate, DATA_WIDTH bits per cycle: 128 Gbps at 512 bits, above 100 GbE line rate) and
+land in a process's buffers.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +14,13 @@ import os
 import time
 
 import cocotb
+from cocotb.triggers import First, RisingEdge, Timer
+from scapy.layers.inet import IP, UDP
+from scapy.layers.l2 import Ether
 
 from host import layout as L
 from host.driver.buffers import BufferPool
+from host.driver.kernel import Filter
 from host.driver.vi import Vi
 from tb.env import CLOCK_NS, NicBench, now_ns
 
@@ -57,7 +67,10 @@ class RawSender:
 async def burst(bench: NicBench, sender: RawSender, size: int, count: int) -> tuple[list, float]:
     frames, posted, done = [], 0, 0
     t0 = time.time()
+    deadline = now_ns() + 20_000_000  # 20 ms of simulated time: far more than any burst needs
     while len(frames) < count:
+        if now_ns() > deadline:
+            raise AssertionError(f"burst of {count} x {size} B: {len(frames)} frames came out")
         while posted < count and sender.vi.tx_space >= 3:
             sender.vi.tx_post(sender.frame_segments(size, posted))
             posted += 1
@@ -116,3 +129,132 @@ async def sim_speed(dut):
     cycles = (now_ns() - sim0) / CLOCK_NS
     record("sim_speed", round(cycles / wall), "cycles/s", memory=MEMORY,
            scenario=f"tx_burst_1514B_dw{DATA_WIDTH}")
+
+
+class RawReceiver:
+    """A process receiving on its own VI into 4 KiB buffers (a 9000-byte frame takes three),
+    steered by a UDP filter; it counts what lands and re-posts buffers as it goes."""
+
+    PORT = 5555
+
+    def __init__(self, bench: NicBench, rxq: int = 1024):
+        host = bench.host
+        self.bench = bench
+        self.proc = host.os.spawn("bench-rx")
+        self.vi = Vi(host.kernel.alloc_vi(self.proc, txq_entries=16, rxq_entries=rxq))
+        self.pool = BufferPool(host.kernel, self.proc, rxq, size=4096)
+        host.kernel.insert_filter(Filter(L.IPPROTO_UDP, "198.18.0.1", self.PORT), self.vi.vi)
+        self.frames = 0
+        self.nbytes = 0
+        self.refill()
+
+    def refill(self) -> None:
+        while self.vi.rx_space and self.pool.available:
+            buf = self.pool.alloc()
+            self.vi.rx_post(buf.iova, buf.size, cookie=buf)
+        self.vi.rx_push()
+
+    def reap(self) -> int:
+        got = 0
+        for ev in self.vi.poll(1024):
+            assert ev.type == L.EV_TYPE_RX, f"unexpected event {ev}"
+            for buf in ev.cookies:
+                self.pool.free(buf)
+            self.frames += 1
+            self.nbytes += ev.length
+            got += 1
+        if got:
+            self.refill()
+        return got
+
+    def frame(self, size: int) -> bytes:
+        """A UDP/IPv4 frame of ``size`` bytes (without FCS) to this receiver, checksums valid."""
+        hdr = Ether(dst=self.bench.host.kernel.mac.hex(":"), src="02:00:00:00:00:09") / \
+            IP(src="198.18.0.9", dst="198.18.0.1") / UDP(sport=9, dport=self.PORT)
+        return bytes(hdr / bytes(size - len(hdr)))
+
+    def evq_pages(self) -> set[int]:
+        evq = self.vi.res.evq
+        nbytes = evq.entries * L.EVENT.SIZE
+        return {p >> L.PAGE_SHIFT for p in self.proc.physical_pages(evq.vaddr, nbytes)}
+
+
+async def rx_drops(bench: NicBench) -> int:
+    stats = await bench.host.kernel.read_stats()
+    return sum(v for k, v in stats.items() if k.startswith("RX_DROP"))
+
+
+@cocotb.test(timeout_time=2_000_000, timeout_unit="us")
+async def rx_throughput(dut):
+    """Frames offered back to back at the full stream rate; the rate at which they land in the
+    process's buffers, from the first event write to the last (steady state)."""
+    bench = await NicBench.start(dut, dma_latency=LATENCY)
+    rx = RawReceiver(bench)
+    await bench.settle()
+    wire = bench.rx_wire
+    beat_bytes = DATA_WIDTH // 8
+    log = bench.host.dma_log
+    for size in SIZES:
+        count = max(64, min(2000, 400_000 // size))
+        frame = rx.frame(size)
+        beats = -(-size // beat_bytes)
+        step = max(16, 32 * beats)  # top the 128-slot inject ring up a few times per drain
+        log.drain()
+        log.enable(True)
+        drops0, frames0 = await rx_drops(bench), rx.frames
+        injected = 0
+        deadline = now_ns() + 50_000_000
+        while True:
+            while injected < count and wire.inject_pending() < 128:
+                wire.inject(frame)
+                injected += 1
+            await bench.cycles(step)
+            rx.reap()
+            if injected == count and wire.inject_pending() == 0:
+                if rx.frames - frames0 + await rx_drops(bench) - drops0 >= count:
+                    break
+            if now_ns() > deadline:
+                raise AssertionError(f"rx {size} B: frames stopped arriving")
+        log.enable(False)
+        evq = rx.evq_pages()
+        writes = [a.cycle for a in log.drain() if a.write and a.addr >> L.PAGE_SHIFT in evq]
+        delivered = rx.frames - frames0
+        dropped = await rx_drops(bench) - drops0
+        span = writes[-1] - writes[0]
+        gbps = (len(writes) - 1) * size * 8 / (span * CLOCK_NS) if span else 0.0
+        record("rx_throughput", round(gbps, 3), "Gbps", frame_bytes=size,
+               dma_latency_cycles=LATENCY, data_width=DATA_WIDTH)
+        record("rx_dropped_at_stream_rate", dropped, f"frames of {count}", frame_bytes=size,
+               dma_latency_cycles=LATENCY, data_width=DATA_WIDTH)
+        dut._log.info("rx %5d B: %.1f Gbps delivered, %d of %d dropped (event writes seen %d)",
+                      size, gbps, dropped, count, len(writes))
+        assert delivered + dropped == count
+
+
+@cocotb.test(timeout_time=200_000, timeout_unit="us")
+async def rx_wire_to_event(dut):
+    """Cycles from the NIC taking the last beat of a frame off the wire to its RX event being in
+    host memory (median of 16 frames of 256 bytes, one at a time)."""
+    bench = await NicBench.start(dut, dma_latency=LATENCY)
+    rx = RawReceiver(bench, rxq=64)
+    await bench.settle()
+    frame = rx.frame(256)
+    samples = []
+    for _ in range(16):
+        bench.rx_wire.inject(frame)
+        await with_deadline(RisingEdge(dut.rx_tlast), 100_000)
+        last_beat = now_ns() / CLOCK_NS + 1  # presented at this edge, taken at the next
+        while not rx.reap():
+            await with_deadline(bench.host.write_bursts.value_change, 100_000)
+        samples.append(now_ns() / CLOCK_NS - last_beat)
+        await bench.cycles(100)
+    samples.sort()
+    record("rx_wire_to_event", samples[len(samples) // 2], "cycles",
+           dma_latency_cycles=LATENCY, data_width=DATA_WIDTH)
+
+
+async def with_deadline(trigger, timeout_ns: float) -> None:
+    """Wait for ``trigger``, failing after ``timeout_ns`` of simulated time."""
+    timer = Timer(timeout_ns, unit="ns")
+    if await First(trigger, timer) is timer:
+        raise AssertionError(f"no {trigger} within {timeout_ns} ns")
