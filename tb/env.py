@@ -4,6 +4,18 @@ A ``SimHost`` is one host as software sees it: its physical memory (the region t
 model serves to the NIC), the OS model, the NIC's register space over AXI4-Lite, and the kernel
 driver. ``NicBench`` builds the hosts and wire channels for a sim top (``tb_nic`` with one host,
 ``tb_two_hosts`` with two), resets, and offers waits that always end in simulated time.
+
+Clocking: the sim tops generate their clock in HDL, so no Python runs per cycle. Under Verilator,
+cocotb's RisingEdge callback for such a clock comes after the edge's ``always @(posedge)`` blocks
+ran, so a cocotbext-axi model judges each edge's handshakes by the ready/valid of the next cycle
+(tests/test_tb_clocking.py). The AXI4-Lite register traffic survives that only because the NIC's
+register slave drops ready right after each handshake and raises it once the response is taken.
+AxiRam as host memory (``tb_nic`` built with ``EXT_MEM=1``) does not: its AR sink can miss a
+request, its R source can keep presenting a beat the NIC already took (or replace one it has not
+taken). At 64 bits the last beat of the first descriptor read stays on the bus, routed by its ID
+to an engine that expects nothing (rready low), and every later read waits behind it. So that
+model takes its clock from cocotb (``clk_in``, a GPI clock: no Python per edge), and every
+cocotbext-axi model of the bench is clocked by it.
 """
 
 from __future__ import annotations
@@ -11,6 +23,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+from cocotb.clock import Clock
 from cocotb.simtime import get_sim_time
 from cocotb.triggers import First, Timer, with_timeout
 from cocotbext.axi import AxiBus, AxiLiteBus, AxiLiteMaster, AxiRam
@@ -61,13 +74,13 @@ class AxilRegisterBus:
 
 class SimHost:
     def __init__(self, dut, name: str, region: int, axil_prefix: str, irq, write_bursts,
-                 mac: bytes, mem_size: int = shm.DEFAULT_MEM_SIZE):
+                 mac: bytes, clock, mem_size: int = shm.DEFAULT_MEM_SIZE):
         self.name = name
         self.region = region
         self.mem = shm.host_memory(region, mem_size)
         self.phys = PhysicalMemory(self.mem, seed=region + 1)
         self.os = OperatingSystem(self.phys)
-        self.axil = AxiLiteMaster(AxiLiteBus.from_prefix(dut, axil_prefix), dut.clk, dut.rst)
+        self.axil = AxiLiteMaster(AxiLiteBus.from_prefix(dut, axil_prefix), clock, dut.rst)
         self.bus = AxilRegisterBus(self.axil)
         self.kernel = KernelDriver(self.os, self.bus, mac=mac)
         self.dma_log = shm.DmaLog(region)
@@ -97,20 +110,35 @@ class NicBench:
         self.dut = dut
         self.two_hosts = hasattr(dut, "a_s_axil_awvalid")
         macs = [bytes.fromhex("020000000001"), bytes.fromhex("020000000002")]
+        # AxiRam as host memory: decided by how the model was built (tb_nic's EXT_MEM)
+        self.ext_mem = not self.two_hosts and bool(int(dut.EXT_MEM.value))
+        asked = os.environ.get("NICSIM_EXT_MEM")
+        if asked is not None and bool(int(asked)) != self.ext_mem:
+            raise RuntimeError(f"NICSIM_EXT_MEM={asked} but the model was built with "
+                               f"EXT_MEM={int(self.ext_mem)}")
+        if self.ext_mem:
+            # the model's clock comes from here (see tb_nic.v)
+            Clock(dut.clk_in, CLOCK_NS, unit="ns").start()
+            self.clock = dut.clk_in
+        else:
+            self.clock = dut.clk
         if self.two_hosts:
             self.hosts = [
-                SimHost(dut, "A", 0, "a_s_axil", dut.a_irq, dut.a_dma_write_bursts, macs[0]),
-                SimHost(dut, "B", 1, "b_s_axil", dut.b_irq, dut.b_dma_write_bursts, macs[1]),
+                SimHost(dut, "A", 0, "a_s_axil", dut.a_irq, dut.a_dma_write_bursts, macs[0],
+                        self.clock),
+                SimHost(dut, "B", 1, "b_s_axil", dut.b_irq, dut.b_dma_write_bursts, macs[1],
+                        self.clock),
             ]
         else:
             self.hosts = [SimHost(dut, "host", 0, "s_axil", dut.irq, dut.dma_write_bursts,
-                                  macs[0])]
+                                  macs[0], self.clock)]
         # two hosts: channel 0 is A->B, 1 is B->A; one host: 0 is the NIC's TX, 1 its RX
         self.pcap = _pcap_writer()
         self.wires = [shm.WireChannel(0, self.pcap), shm.WireChannel(1, self.pcap)]
         self.axiram = None
-        if not self.two_hosts and int(os.environ.get("NICSIM_EXT_MEM", "0")):
-            self.axiram = AxiRam(AxiBus.from_prefix(dut, "ext_axi"), dut.clk, dut.rst,
+        if self.ext_mem:
+            # no latency model: every read is answered as soon as AxiRam gets to it
+            self.axiram = AxiRam(AxiBus.from_prefix(dut, "ext_axi"), self.clock, dut.rst,
                                  mem=self.hosts[0].mem)
 
     @classmethod
@@ -135,6 +163,8 @@ class NicBench:
         dut = self.dut
         if dma_latency is None:
             dma_latency = int(os.environ.get("NICSIM_DMA_LATENCY", "0"))
+        if self.ext_mem and dma_latency:
+            dut._log.info("DMA latency %d ignored: AxiRam has no latency model", dma_latency)
         dut.dma_read_latency.value = dma_latency
         dut.dma_write_latency.value = min(dma_latency, 16)
         dut.wire_enable.value = 0

@@ -1,5 +1,6 @@
 // tb_nic: sim top with one host (NIC + host memory). The NIC's TX goes to wire channel 0 (captured
-// for Python), its RX comes from channel 1 (frames Python injects). Clock generated in HDL.
+// for Python), its RX comes from channel 1 (frames Python injects). Clock generated in HDL, except
+// with EXT_MEM (cocotbext-axi's AxiRam as host memory), where cocotb drives it into clk_in.
 `timescale 1ns / 1ps
 `default_nettype none
 
@@ -8,6 +9,7 @@ module tb_nic #(
     parameter integer NUM_VI = 16,
     parameter integer EXT_MEM = 0
 ) (
+    input  wire                    clk_in,   // EXT_MEM only: the clock, from cocotb's Clock
     input  wire                    rst,
     input  wire [15:0]             dma_read_latency,
     input  wire [15:0]             dma_write_latency,
@@ -69,9 +71,24 @@ localparam integer AXIL_ADDR_WIDTH = $clog2((NUM_VI + 1) * 4096);
 localparam integer ID_WIDTH = 8;
 localparam integer ADDR_WIDTH = 48;
 
-// 250 MHz clock generated here, so no Python runs per cycle
-reg clk = 1'b0;
-always #2 clk = ~clk;
+// 250 MHz clock. Generated here in the default flows, so no Python runs per cycle. With EXT_MEM
+// the DMA port is served by cocotbext-axi models, which sample ready/valid at RisingEdge(clk)
+// and then drive: that needs the values *at* the edge, which cocotb only sees for a clock it
+// drives itself. With a clock generated in HDL, Verilator has already run the edge's
+// always @(posedge) blocks when cocotb's callback comes: the models judge every handshake by
+// the next cycle's ready/valid, miss AR requests and mistake which R beats the NIC took, and
+// the DMA hangs (tests/test_tb_clocking.py, tb/env.py).
+wire clk;
+generate
+if (EXT_MEM != 0) begin : g_cocotb_clk
+    assign clk = clk_in;
+end else begin : g_hdl_clk
+    reg clk_gen = 1'b0;
+    always #2 clk_gen = ~clk_gen;
+    assign clk = clk_gen;
+    wire unused_clk_in = clk_in;
+end
+endgenerate
 reg [63:0] cycle = 64'd0;
 always @(posedge clk) cycle <= cycle + 1'b1;
 
