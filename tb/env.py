@@ -20,6 +20,7 @@ cocotbext-axi model of the bench is clocked by it.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 
@@ -81,6 +82,10 @@ class SimHost:
         self.phys = PhysicalMemory(self.mem, seed=region + 1)
         self.os = OperatingSystem(self.phys)
         self.axil = AxiLiteMaster(AxiLiteBus.from_prefix(dut, axil_prefix), clock, dut.rst)
+        # cocotbext-axi logs two INFO lines per register write (every doorbell): NICSIM_AXIL_LOG=1
+        if os.environ.get("NICSIM_AXIL_LOG", "0") == "0":
+            self.axil.write_if.log.setLevel(logging.WARNING)
+            self.axil.read_if.log.setLevel(logging.WARNING)
         self.bus = AxilRegisterBus(self.axil)
         self.kernel = KernelDriver(self.os, self.bus, mac=mac)
         self.dma_log = shm.DmaLog(region)

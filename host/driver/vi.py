@@ -86,6 +86,8 @@ class Vi:
         self.tx = _Ring(res.txq)
         self.rx = _Ring(res.rxq)
         self.evq_read = 0
+        self.evq_read_told = 0  # the read index last written to the NIC (EVQ_READ)
+        self.evq_writes = 0     # EVQ_READ writes so far (each also clears the interrupt line)
         self.evq_mask = res.evq.entries - 1
         self.evq_log2 = res.evq.log2
         self.fault: Event | None = None
@@ -169,8 +171,13 @@ class Vi:
     def _expected_phase(self) -> int:
         return 1 - ((self.evq_read >> self.evq_log2) & 1)
 
-    def poll(self, max_events: int = 64) -> list[Event]:
-        """Take up to ``max_events`` new events; TX/RX events carry their descriptors' cookies."""
+    def poll(self, max_events: int = 64, *, ack: bool = True) -> list[Event]:
+        """Take up to ``max_events`` new events; TX/RX events carry their descriptors' cookies.
+
+        With ``ack`` (the default) the new read index is written to the NIC at once; a caller
+        that polls in batches passes ``ack=False`` and calls ``ack_events`` once per batch (it
+        must do so before letting time pass: the NIC counts unacknowledged events as queue
+        occupancy)."""
         events = []
         while len(events) < max_events:
             vaddr = self.res.evq.vaddr + 16 * (self.evq_read & self.evq_mask)
@@ -188,14 +195,26 @@ class Vi:
             elif ev.type == L.EV_TYPE_ERROR:
                 self.fault = ev
             events.append(ev)
-        if events:
-            self.proc.write32(self.res.doorbell + L.VI_REG["EVQ_READ"], self.evq_read & 0xFFFF)
+        if events and ack:
+            self.ack_events()
         return events
+
+    def ack_events(self, arm: bool = False) -> None:
+        """Write the event queue read index to the NIC if it moved since the last write (this
+        also clears the VI's interrupt line); with ``arm``, the write also re-arms the
+        interrupt, so the line rises on the next event."""
+        if self.evq_read != self.evq_read_told:
+            self._write_evq_read(arm)
 
     def arm_interrupt(self) -> None:
         """Ask for an interrupt when the next event arrives (level line, moderated)."""
+        self._write_evq_read(True)
+
+    def _write_evq_read(self, arm: bool) -> None:
         self.proc.write32(self.res.doorbell + L.VI_REG["EVQ_READ"],
-                          (1 << 31) | (self.evq_read & 0xFFFF))
+                          (int(arm) << 31) | (self.evq_read & 0xFFFF))
+        self.evq_read_told = self.evq_read
+        self.evq_writes += 1
 
     def reset(self, kernel) -> None:
         """After a fault: have the kernel re-enable the VI; posted work is forgotten."""

@@ -560,7 +560,11 @@ class AsyncStack:
 
     ``wait`` is ``async def wait(timeout: float | None)``; it should return after ``timeout``
     seconds of the driver's time, or earlier when a frame may have arrived. ``clock`` returns the
-    driver's current time in seconds."""
+    driver's current time in seconds.
+
+    The stack runs only inside these calls: data still queued when the caller stops calling
+    (e.g. right after ``sendall``) is sent only by a later call, so a sender waits for its peer
+    (``shutdown(SHUT_WR)`` then ``recv`` until EOF) before it stops driving the stack."""
 
     def __init__(self, iface, *, clock: Callable[[], float], wait,
                  tcp_config: TcpConfig | None = None) -> None:

@@ -10,8 +10,11 @@ the process's registered DMA buffer -- and the stack builds the frame *in place*
 (or leaving a ``with`` block without an exception) sends the frame; ``abort()`` discards it.
 
 ``now`` is the stack's time in float seconds; devices that model time (the pipe) use it, others
-ignore it. A device may also offer ``poll_at() -> float | None``: the time it next has a frame to
-deliver, which the interface folds into its own ``poll_at`` so a simulator can sleep exactly.
+ignore it. ``device.submit()`` ends a poll: the interface calls it once after each ``poll`` so a
+device that batches (the NIC VI: descriptors posted per frame, one doorbell per poll) hands over
+what the poll queued; devices that send at ``commit`` need not define it. A device may also
+offer ``poll_at() -> float | None``: the time it next has a frame to deliver, which the interface
+folds into its own ``poll_at`` so a simulator can sleep exactly.
 
 Checksum offload (``DeviceCapabilities``):
 - ``tx_checksum_ipv4`` / ``tx_checksum_l4``: the device computes and inserts the checksum. The
@@ -104,6 +107,9 @@ class Device:
 
     def poll_at(self) -> float | None:
         return None
+
+    def submit(self) -> None:
+        """End of a poll: hand the hardware whatever this poll queued (doorbells)."""
 
     def fileno(self) -> int | None:
         """A file descriptor that becomes readable when a frame arrives, if any."""

@@ -57,6 +57,9 @@ class PcapWriter(Device):
     def poll_at(self) -> float | None:
         return self.inner.poll_at()
 
+    def submit(self) -> None:
+        self.inner.submit()
+
     def fileno(self):
         return self.inner.fileno()
 
@@ -117,6 +120,9 @@ class FaultInjector(Device):
 
     def poll_at(self) -> float | None:
         return self.inner.poll_at()
+
+    def submit(self) -> None:
+        self.inner.submit()
 
     def fileno(self):
         return self.inner.fileno()

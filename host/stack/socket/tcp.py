@@ -58,7 +58,7 @@ _USER_SEND_STATES = (SYN_SENT, SYN_RECEIVED, ESTABLISHED, CLOSE_WAIT)
 
 DEFAULT_MSS = 536  # RFC 9293 3.7.1: assumed when the peer sends no MSS option
 MIN_MSS = 64       # clamp for absurdly small advertised MSS values
-CLOCK_GRANULARITY = 0.001
+CLOCK_GRANULARITY = 0.001  # the default TcpConfig.clock_granularity (RFC 6298's G)
 
 # what ``process`` asks the interface to do with the segment
 REPLY_NONE = 0
@@ -68,12 +68,22 @@ REPLY_TO_LISTENER = 2  # TIME-WAIT reuse (RFC 6191): hand the SYN to the listene
 
 @dataclass
 class TcpConfig:
+    """Per-socket settings (a ``Stack`` hands its ``tcp_config`` to every socket it makes).
+
+    The timer defaults are the RFC / Linux values for a general-purpose host on unknown paths
+    (RTTs of milliseconds to seconds). A stack that knows its paths are short -- a datacenter, or
+    two simulated hosts on one wire with microsecond RTTs -- can scale ``rto_initial``,
+    ``rto_min``, ``clock_granularity`` and ``delayed_ack`` down with the RTT; keep
+    ``delayed_ack`` well below ``rto_min`` so a delayed ACK can never look like a loss.
+    """
+
     rx_buffer: int = 128 * 1024
     tx_buffer: int = 128 * 1024
     mss: int | None = None           # MSS we advertise; None: device MTU - 40
     window_scaling: bool = True
     rto_initial: float = 1.0         # RFC 6298 2.1
     rto_min: float = 0.2             # RFC 6298 says 1 s; 200 ms like Linux
+    clock_granularity: float = CLOCK_GRANULARITY  # G of RFC 6298: RTO >= SRTT + max(G, 4 RTTVAR)
     rto_max: float = 60.0
     max_retries: int = 8             # retransmissions of one segment before ETIMEDOUT
     syn_retries: int = 5
@@ -729,7 +739,7 @@ class TcpSocket:
         else:
             self.rttvar = 0.75 * self.rttvar + 0.25 * abs(self.srtt - r)
             self.srtt = 0.875 * self.srtt + 0.125 * r
-        rto = self.srtt + max(CLOCK_GRANULARITY, 4 * self.rttvar)
+        rto = self.srtt + max(self.config.clock_granularity, 4 * self.rttvar)
         self.rto = min(max(rto, self.config.rto_min), self.config.rto_max)
 
     def _receive_data(self, now: float, seq: int, payload) -> None:
