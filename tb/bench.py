@@ -10,10 +10,12 @@ import time
 from collections import defaultdict
 
 from tb.runner import BUILD_ROOT, build, sim_top
+from tb.stack_bench import stack_cost_per_segment
 
 OUT_DIR = BUILD_ROOT / "bench"
 ONE_HOST = "tb.scenarios.bench"
 TWO_HOSTS = "tb.scenarios.bench_two_hosts"
+TCP = "tb.scenarios.test_tcp"
 
 
 FAILURES: list[str] = []
@@ -39,6 +41,13 @@ def _run_model(data_width, latency, tests, partial, ext_mem, top, module, **env)
     name = module.rsplit(".", 1)[-1]
     model.run(module, testcase=tests, extra_env=extra,
               results_name=f"{name}-{data_width}-{latency}-{int(ext_mem)}")
+
+
+def append_record(partial, metric: str, value: float, unit: str, **params) -> None:
+    """One result line of the JSON-lines file the scenarios share with this orchestrator."""
+    with open(partial, "a") as f:
+        f.write(json.dumps({"metric": metric, "params": params, "value": value,
+                            "unit": unit}) + "\n")
 
 
 def _table(results: list[dict]) -> str:
@@ -96,6 +105,10 @@ def main(args) -> int:
                            "rx_wire_to_event"], partial, NICSIM_BENCH_SIZES=sizes)
     for lat in latencies:
         _run(512, lat, ["udp_half_rtt"], partial, top="tb_two_hosts", module=TWO_HOSTS)
+    # TCP between processes on the two hosts through their NICs (1 MiB, DMA latency 125)
+    _run(512, 125, ["tcp_bulk_transfer"], partial, top="tb_two_hosts", module=TCP)
+    append_record(partial, "stack_cost_per_segment", round(stack_cost_per_segment(), 2), "us",
+            device="pipe", mss=1460)
     _run(512, 125, ["sim_speed"], partial, NICSIM_BENCH_MEMORY="dpi")
     _run(64, 125, ["sim_speed"], partial, NICSIM_BENCH_MEMORY="dpi")
     _run(64, 125, ["sim_speed"], partial, ext_mem=True, NICSIM_BENCH_MEMORY="axiram")

@@ -17,8 +17,9 @@
 //
 // Interrupts: irq[v] is a level line. An EVQ_READ doorbell stores the read index, clears the
 // line (acknowledge) and, with bit 31 set, arms it. An armed VI whose queue holds an event that
-// has been written to memory (B response seen) and is unread fires: line set, disarmed, and the
-// next firing waits at least VI_IRQ_MOD cycles. A scanner visits one VI per cycle.
+// has been written to memory (B response seen) and is unread (written count ahead of the read
+// index, never behind it) fires: line set, disarmed, and the next firing waits at least
+// VI_IRQ_MOD cycles. A scanner visits one VI per cycle.
 //
 // sts_evq_prod: events written (B seen) of VI sts_vi, registered.
 `timescale 1ns / 1ps
@@ -359,8 +360,12 @@ nic_fifo #(.WIDTH(VI_W), .DEPTH_LOG2(5)) b_fifo (
 
 reg  [VI_W-1:0] scan_reg;
 wire [VI_W-1:0] scan_next = (scan_reg == LAST_VI) ? {VI_W{1'b0}} : scan_reg + 1'b1;
+// Events pending = written (B seen) minus read. The host can see an event in memory, consume it
+// and move its read index past done before the write's B response arrives; that difference is
+// "negative" (indices are free-running 16-bit, rings at most 2^15 entries) and must not fire.
+wire [15:0] scan_pending = done_mem[scan_reg] - rd_mem[scan_reg];
 wire scan_fire = !cfg_vi_valid && enabled_reg[scan_reg] && armed_reg[scan_reg] &&
-                 !irq_reg[scan_reg] && (done_mem[scan_reg] != rd_mem[scan_reg]) &&
+                 !irq_reg[scan_reg] && scan_pending != 16'd0 && !scan_pending[15] &&
                  ((now_reg - fire_mem[scan_reg]) >= mod_mem[scan_reg]);
 wire db_evq = db_valid && db_kind == 2'd2;
 

@@ -275,3 +275,32 @@ async def test_ports_at_once_and_interrupts(dut):
     await ClockCycles(dut.clk, 30)
     assert int(dut.irq.value) & 1
     assert not int(dut.irq.value) & 2              # VI 1 never armed
+
+
+@cocotb.test()
+async def test_no_interrupt_for_an_event_already_read(dut):
+    """The host may see an event in memory, consume it and move its read index past the NIC's
+    written count before the write's B response arrives: that must not fire (a line raised
+    for an event already taken stays high and a sleeper waiting for it never wakes)."""
+    tb = Tb(dut)
+    await tb.reset()
+    await tb.cfg(2, base=0xA000, log2=4)
+    await tb.evq_read(2, 0, arm=True)
+    tb.ram.b_channel.pause = True                  # the event's B response is held back
+    await tb.events([(0, tx(2, 1, 0))])
+    for _ in range(50):                            # until the record is in memory
+        await RisingEdge(dut.clk)
+        if tb.record(0xA000, 4, 0)["INDEX"] == 1:
+            break
+    assert tb.record(0xA000, 4, 0)["INDEX"] == 1, "event never written"
+    await tb.evq_read(2, 1, arm=True)              # the host consumed it: read index 1
+    await ClockCycles(dut.clk, 50)
+    assert await tb.prod(2) == 0, "B response was not held back"
+    assert not int(dut.irq.value) & 4, "fired with the read index ahead of the written count"
+    tb.ram.b_channel.pause = False                 # written count catches up: nothing unread
+    await ClockCycles(dut.clk, 50)
+    assert await tb.prod(2) == 1
+    assert not int(dut.irq.value) & 4, "fired with every written event already read"
+    await tb.events([(1, tx(2, 2, 0))])            # a new unread event fires
+    await ClockCycles(dut.clk, 50)
+    assert int(dut.irq.value) & 4

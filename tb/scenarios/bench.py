@@ -9,7 +9,6 @@ land in a process's buffers.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 
@@ -22,6 +21,7 @@ from host import layout as L
 from host.driver.buffers import BufferPool
 from host.driver.kernel import Filter
 from host.driver.vi import Vi
+from tb.bench import append_record
 from tb.env import CLOCK_NS, NicBench, now_ns
 
 OUT = os.environ.get("NICSIM_BENCH_OUT", "build/bench/partial.jsonl")
@@ -32,9 +32,7 @@ MEMORY = os.environ.get("NICSIM_BENCH_MEMORY", "dpi")
 
 
 def record(metric: str, value: float, unit: str, **params) -> None:
-    with open(OUT, "a") as f:
-        f.write(json.dumps({"metric": metric, "params": params, "value": value,
-                            "unit": unit}) + "\n")
+    append_record(OUT, metric, value, unit, **params)
 
 
 class RawSender:
