@@ -10,8 +10,8 @@
 //       pipeline never has to stall.
 //   R1  realigns: output beat j of a chunk is bytes [rot, rot+BYTES) of {src[i], src[i-1]},
 //       with byte strobes for the buffer's first and last bytes, into the W queue.
-// Any byte alignment of buffers is supported. Completions: the B responses (in order, one ID)
-// are counted against the oldest open frame; when all its bursts have completed, the RX event
+// Any byte alignment of buffers is supported. Completions: the B responses (in order, one ID;
+// always accepted into a FIFO, never back-pressured) are counted against the oldest open frame; when all its bursts have completed, the RX event
 // is offered on ev_* (type RX, consuming the reservation), so the event always follows the data.
 // A B error instead raises a write fault (no event).
 `timescale 1ns / 1ps
@@ -179,7 +179,20 @@ wire [JOB_W-1:0] jq_s_data = l_chunk ?
     {1'b1, l_beats_reg, 9'd0, l_fb_reg, 1'b0, 1'b0, {(BS+1){1'b0}}, {BS{1'b0}},
      {(BS+1){1'b0}}, 9'd0};
 
-wire b_fire = m_axi_bvalid && m_axi_bready;
+// B responses are always taken into b_fifo (it has room for every burst in flight) and consumed
+// from there by the completion logic below. The write channel is shared through nic_axi_wr_arb
+// and the memory answers in order across masters: a B held back here while this frame's event
+// waits for the event queue would block the event queue's own B responses behind it, and the
+// event queue then never frees the room this frame waits for (a deadlock).
+wire b_err;       // oldest unconsumed response was SLVERR/DECERR
+wire b_valid;
+wire b_fire;      // the completion logic consumes one response
+nic_fifo #(.WIDTH(1), .DEPTH_LOG2(OUT_LOG2)) b_fifo (
+    .clk(clk), .rst(rst),
+    .s_data(m_axi_bresp[1]), .s_valid(m_axi_bvalid), .s_ready(m_axi_bready),
+    .m_data(b_err), .m_valid(b_valid), .m_ready(b_fire),
+    .count()
+);
 
 always @(posedge clk) begin
     if (s_verd_valid && s_verd_ready) begin
@@ -387,7 +400,7 @@ reg [15:0] st_bytes_reg;
 reg       st_fault_reg;
 
 wire bflt_free = !bflt_valid_reg || bflt_ready;
-assign m_axi_bready = cpl_m_valid && !c_done_reg;
+assign b_fire = b_valid && cpl_m_valid && !c_done_reg;
 wire c_ev_fire = c_done_reg && !c_err_reg && ev_ready;
 wire c_flt_fire = c_done_reg && c_err_reg && bflt_free;
 assign cpl_pop = c_ev_fire || c_flt_fire;
@@ -407,7 +420,7 @@ always @(posedge clk) begin
         st_fault_reg <= 1'b0;
     end else begin
         if (b_fire) begin
-            c_err_reg <= c_err_reg || m_axi_bresp[1];
+            c_err_reg <= c_err_reg || b_err;
             if (c_cnt_reg + 8'd1 == h_bursts) begin
                 c_done_reg <= 1'b1;
                 c_cnt_reg <= 8'd0;

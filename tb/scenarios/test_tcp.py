@@ -43,13 +43,12 @@ B = ("198.18.0.2", "02:00:00:00:00:02")
 # tens of RTTs, so a timer firing means a real loss, and the delayed ACK stays well below
 # RTO_min so it can never be mistaken for one.
 #
-# Windows: 32 KiB is about the bandwidth-delay product here (128 Gbps x ~2-3 us), and it keeps
-# clear of a deadlock in the NIC's receive path: nic_rx_dma holds BREADY low while its
-# completed frame's RX event waits for nic_evq, whose event writes need the same AXI write port
-# and whose B responses queue behind the RX DMA's in the (in-order) memory; with enough writes
-# outstanding (64 in the DPI memory, or 32 event writes) nothing moves again. Larger windows let
-# a line-rate burst of ~45+ frames reach that (NICSIM_TCP_WINDOW=131072 reproduces it).
-TCP_WINDOW = int(os.environ.get("NICSIM_TCP_WINDOW", str(32 * 1024)))
+# Windows: 128 KiB, several times the bandwidth-delay product here (128 Gbps x ~2-3 us), so
+# line-rate bursts of ~90 frames hit the NIC's receive path. That is also the regression test
+# of a deadlock fixed in nic_rx_dma: it held BREADY low while a completed frame's RX event
+# waited for nic_evq, whose own B responses then queued behind it in the in-order memory; with
+# 64 writes outstanding nothing moved again (it struck every run at ~43 us with this window).
+TCP_WINDOW = int(os.environ.get("NICSIM_TCP_WINDOW", str(128 * 1024)))
 SIM_TCP = TcpConfig(rto_initial=1e-3, rto_min=100e-6, clock_granularity=1e-6,
                     delayed_ack=20e-6, rx_buffer=TCP_WINDOW, tx_buffer=TCP_WINDOW)
 # minimum cycles between two interrupts of a VI: a burst of frames wakes the process once
