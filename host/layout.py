@@ -111,6 +111,7 @@ STATS = [
     ("RX_BAD_L4_CSUM", "UDP/TCP checksum failures (flagged)"),
     ("RX_FILTER_HITS", "frames steered by a filter"),
     ("RX_FILTER_MISSES", "frames that matched no filter (to VI 0)"),
+    ("RX_DROP_FIFO", "frames dropped: RX packet buffer full"),
 ]
 
 

@@ -344,6 +344,7 @@ nic_evq #(
     .m_axi_wlast(wr_wlast[0]), .m_axi_wvalid(wr_wvalid[0]), .m_axi_wready(wr_wready[0]),
     .m_axi_bid(wr_bid), .m_axi_bresp(wr_bresp), .m_axi_bvalid(wr_bvalid[0]),
     .m_axi_bready(wr_bready[0]),
+    .aw_contend(wr_awvalid[1]),     // RX packet data waiting: fill event beats meanwhile
     .irq(irq),
     .sts_vi(sts_vi), .sts_evq_prod(sts_evq_prod),
     .stat_events(evq_stat_events), .stat_events_lost(evq_stat_lost),
@@ -398,7 +399,7 @@ nic_tx_engine #(
 // translate port 3, read master 2, write master 1, reservation port 1, event ports 1 (RX
 // events, reserved) and 2 (RX errors, not reserved), statistics source 2
 
-// the finer drop reasons are folded into RX_DROP_RUNT / RX_DROP_NO_DESC by nic_rx
+// tuser-bad frames are folded into RX_DROP_RUNT by nic_rx; FIFO drops count in RX_DROP_FIFO
 wire rx_drop_bad, rx_drop_fifo;
 
 nic_rx #(

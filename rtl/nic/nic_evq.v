@@ -31,7 +31,8 @@ module nic_evq #(
     parameter integer ADDR_WIDTH = 48,
     parameter integer DATA_WIDTH = 512,
     parameter integer RSV_PORTS = 2,
-    parameter integer EV_PORTS = 4
+    parameter integer EV_PORTS = 4,
+    parameter integer MERGE_HOLD = 32       // cycles a part-filled event beat may wait (0: never)
 ) (
     input  wire                        clk,
     input  wire                        rst,
@@ -103,6 +104,7 @@ module nic_evq #(
     input  wire [1:0]                  m_axi_bresp,
     input  wire                        m_axi_bvalid,
     output wire                        m_axi_bready,
+    input  wire                        aw_contend,   // another engine waits to write (merge hint)
 
     output wire [NUM_VI-1:0]           irq,
 
@@ -134,11 +136,16 @@ localparam [1:0] LAST_BEAT = BEATS_M1[1:0];
 localparam [VI_W-1:0] LAST_VI = NUM_VI_M1[VI_W-1:0];
 localparam integer S_W = VI_W + 16 + 128;         // after translation: {vi, slot index, event}
 localparam integer W_W = VI_W + ADDR_WIDTH + 128; // ready to issue: {vi, address, event}
+localparam [0:0] MERGE = (BYTES >= 32) ? 1'b1 : 1'b0;  // several events per beat
+localparam integer EPB = (BYTES >= 16) ? BYTES / 16 : 1;  // events per beat
+localparam integer SLOT_W = (EPB > 1) ? $clog2(EPB) : 1;
+localparam integer CNT_W = $clog2(EPB) + 1;
 
 initial begin
     if (NUM_VI < 2 || NUM_VI > 256 || (1 << VI_W) < NUM_VI || DATA_WIDTH < 64 ||
             DATA_WIDTH > 512 || (DATA_WIDTH & (DATA_WIDTH - 1)) != 0 || RSV_PORTS < 1 ||
-            EV_PORTS < 1 || ADDR_WIDTH < 32 || ADDR_WIDTH > 64) begin
+            EV_PORTS < 1 || ADDR_WIDTH < 32 || ADDR_WIDTH > 64 || MERGE_HOLD < 0 ||
+            MERGE_HOLD > 255) begin
         $error("nic_evq: impossible configuration");
         $finish;
     end
@@ -301,35 +308,89 @@ wire [VI_W-1:0]       wo_vi = w_out[W_W-1 -: VI_W];
 wire [ADDR_WIDTH-1:0] wo_addr = w_out[128 +: ADDR_WIDTH];
 wire [127:0]          wo_rec = w_out[127:0];
 
+// Line buffer: the write burst being assembled. At DATA_WIDTH >= 256 a beat holds several
+// events; further events of the same VI for the next slots of the same beat join the burst
+// until its AW is accepted (so AW and W payloads never change while offered), and one burst
+// then writes them all (the memory sees far fewer bursts when events come fast). While another
+// engine is waiting to write (aw_contend) a burst that does not fill its beat holds back its AW
+// for up to MERGE_HOLD cycles for more events, unless the next queued event cannot join.
+reg                   lb_valid_reg;
+reg                   lb_req_reg;      // AW offered (stays offered until accepted)
+reg [VI_W-1:0]        lb_vi_reg;
+reg [ADDR_WIDTH-1:0]  lb_addr_reg;     // address of the first event
+reg [SLOT_W-1:0]      lb_last_reg;     // wide: slot (16-byte unit) of the last event in the beat
+reg [CNT_W-1:0]       lb_cnt_reg;      // events in the burst
+reg [7:0]             lb_age_reg;
+
 reg       aw_done_reg, aw_done_next;
 reg [1:0] w_beat_reg, w_beat_next;
 wire      b_ready;    // B-tracking FIFO has room
+wire      aw_fire;
+wire      w_done;
+
+wire [SLOT_W-1:0] wo_slot;
+generate
+if (MERGE) begin : g_slot
+    assign wo_slot = wo_addr[OFF_W-1:4];
+end else begin : g_slot_none
+    assign wo_slot = 1'b0;
+end
+endgenerate
+wire lb_full = !MERGE || lb_last_reg == {SLOT_W{1'b1}};
+// the head of w_fifo can join the burst: same VI, same beat, the next slot
+wire wo_joins = MERGE && w_valid && lb_valid_reg && !lb_full && wo_vi == lb_vi_reg &&
+                wo_addr[ADDR_WIDTH-1:OFF_W] == lb_addr_reg[ADDR_WIDTH-1:OFF_W] &&
+                wo_slot == lb_last_reg + 1'b1;
+wire lb_merge = wo_joins && !aw_done_reg && !aw_fire;
+wire lb_load = w_valid && (!lb_valid_reg || w_done);
+assign w_pop = lb_merge || lb_load;
+wire lb_hold = MERGE && MERGE_HOLD > 0 && aw_contend && !lb_full &&
+               lb_age_reg < MERGE_HOLD[7:0] && !(w_valid && !wo_joins);
 
 assign m_axi_awid = 4'd0;
 assign m_axi_awsize = OFF_W[2:0];
 assign m_axi_awburst = 2'b01;
 assign m_axi_awlen = AWLEN;
-assign m_axi_awvalid = w_valid && !aw_done_reg && b_ready;
-assign m_axi_wvalid = w_valid;
+assign m_axi_awvalid = lb_valid_reg && !aw_done_reg && b_ready && (lb_req_reg || !lb_hold);
+// wide: the beat is offered once its AW is accepted (no more events join then)
+assign m_axi_wvalid = lb_valid_reg && (!MERGE || aw_done_reg);
 assign m_axi_wlast = w_beat_reg == LAST_BEAT;
 
 generate
 if (BYTES >= 16) begin : g_wide
+    reg [DATA_WIDTH-1:0] lb_data_reg;     // the beat
+    reg [BYTES-1:0]      lb_strb_reg;
     wire [OFF_W-1:0] off = wo_addr[OFF_W-1:0];
-    assign m_axi_awaddr = {wo_addr[ADDR_WIDTH-1:OFF_W], {OFF_W{1'b0}}};
-    assign m_axi_wdata = {{(DATA_WIDTH-128){1'b0}}, wo_rec} << {off, 3'b000};
-    assign m_axi_wstrb = {{(BYTES-16){1'b0}}, 16'hffff} << off;
+    wire [DATA_WIDTH-1:0] wo_data = {{(DATA_WIDTH-128){1'b0}}, wo_rec} << {off, 3'b000};
+    wire [BYTES-1:0] wo_strb = {{(BYTES-16){1'b0}}, 16'hffff} << off;
+    always @(posedge clk) begin
+        if (lb_load) begin
+            lb_data_reg <= wo_data;
+            lb_strb_reg <= wo_strb;
+        end else if (lb_merge) begin
+            lb_data_reg <= lb_data_reg | wo_data;
+            lb_strb_reg <= lb_strb_reg | wo_strb;
+        end
+    end
+    assign m_axi_awaddr = {lb_addr_reg[ADDR_WIDTH-1:OFF_W], {OFF_W{1'b0}}};
+    assign m_axi_wdata = lb_data_reg;
+    assign m_axi_wstrb = lb_strb_reg;
 end else begin : g_narrow
-    assign m_axi_awaddr = wo_addr;
-    assign m_axi_wdata = w_beat_reg[0] ? wo_rec[127:64] : wo_rec[63:0];
+    reg [127:0] lb_rec_reg;               // the event (two beats)
+    always @(posedge clk) begin
+        if (lb_load) begin
+            lb_rec_reg <= wo_rec;
+        end
+    end
+    assign m_axi_awaddr = lb_addr_reg;
+    assign m_axi_wdata = w_beat_reg[0] ? lb_rec_reg[127:64] : lb_rec_reg[63:0];
     assign m_axi_wstrb = {BYTES{1'b1}};
 end
 endgenerate
 
-wire aw_fire = m_axi_awvalid && m_axi_awready;
+assign aw_fire = m_axi_awvalid && m_axi_awready;
 wire w_fire = m_axi_wvalid && m_axi_wready;
-wire w_done = (aw_done_reg || aw_fire) && w_fire && m_axi_wlast;
-assign w_pop = w_done;
+assign w_done = (aw_done_reg || aw_fire) && w_fire && m_axi_wlast;
 // W may run ahead of AW only within the entry; the entry leaves when both are done
 always @* begin
     aw_done_next = aw_done_reg;
@@ -346,15 +407,49 @@ always @* begin
     end
 end
 
-// B tracking: which VI each outstanding write belongs to (responses in order, one ID)
+always @(posedge clk) begin
+    if (lb_load) begin
+        lb_vi_reg <= wo_vi;
+        lb_addr_reg <= wo_addr;
+        lb_last_reg <= wo_slot;
+        lb_cnt_reg <= {{(CNT_W-1){1'b0}}, 1'b1};
+        lb_age_reg <= 8'd0;
+    end else begin
+        if (lb_merge) begin
+            lb_last_reg <= wo_slot;
+            lb_cnt_reg <= lb_cnt_reg + 1'b1;
+        end
+        if (lb_age_reg != 8'hff) begin
+            lb_age_reg <= lb_age_reg + 8'd1;
+        end
+    end
+    if (rst) begin
+        lb_valid_reg <= 1'b0;
+        lb_req_reg <= 1'b0;
+    end else begin
+        if (lb_load) begin
+            lb_valid_reg <= 1'b1;
+        end else if (w_done) begin
+            lb_valid_reg <= 1'b0;
+        end
+        if (lb_load || aw_fire) begin
+            lb_req_reg <= 1'b0;
+        end else if (m_axi_awvalid) begin
+            lb_req_reg <= 1'b1;
+        end
+    end
+end
+
+// B tracking: VI and event count of each outstanding write (responses in order, one ID)
 wire [VI_W-1:0] b_vi;
+wire [CNT_W-1:0] b_cnt;
 wire            b_valid;
 assign m_axi_bready = b_valid && !cfg_vi_valid;
 wire b_fire = m_axi_bvalid && m_axi_bready;
-nic_fifo #(.WIDTH(VI_W), .DEPTH_LOG2(5)) b_fifo (
+nic_fifo #(.WIDTH(VI_W + CNT_W), .DEPTH_LOG2(5)) b_fifo (
     .clk(clk), .rst(rst),
-    .s_data(wo_vi), .s_valid(aw_fire), .s_ready(b_ready),
-    .m_data(b_vi), .m_valid(b_valid), .m_ready(b_fire), .count(b_count_unused));
+    .s_data({lb_vi_reg, lb_cnt_reg}), .s_valid(aw_fire), .s_ready(b_ready),
+    .m_data({b_vi, b_cnt}), .m_valid(b_valid), .m_ready(b_fire), .count(b_count_unused));
 
 // ------------------------------------------------------------------------------ interrupts
 
@@ -422,7 +517,7 @@ always @(posedge clk) begin
             rd_mem[db_vi] <= db_value[15:0];
         end
         if (b_fire) begin
-            done_mem[b_vi] <= done_mem[b_vi] + 16'd1;
+            done_mem[b_vi] <= done_mem[b_vi] + {{(16-CNT_W){1'b0}}, b_cnt};
         end
         if (scan_fire) begin
             fire_mem[scan_reg] <= now_reg;

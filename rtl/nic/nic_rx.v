@@ -78,9 +78,9 @@
 // and delete the "RX:" placeholder assignments of those signals. Error events carry
 // ev_reserved = 0; RX events ev_reserved = 1.
 //
-// Extra drop reasons: tuser-bad frames are counted in RX_DROP_RUNT and packet-RAM/metadata
-// overflow in RX_DROP_NO_DESC; both are also on stat_rx_drop_bad / stat_rx_drop_fifo pulses in
-// case dedicated counters are added to layout.py.
+// Extra drop reasons: tuser-bad frames are counted in RX_DROP_RUNT (also pulsed on
+// stat_rx_drop_bad); packet-RAM/metadata overflow has its own counter, RX_DROP_FIFO (also
+// pulsed on stat_rx_drop_fifo).
 `timescale 1ns / 1ps
 `default_nettype none
 
@@ -91,7 +91,11 @@ module nic_rx #(
     parameter integer VI_W = $clog2(NUM_VI),
     parameter integer FILTER_LOG2 = 6,
     parameter integer RX_FIFO_LOG2 = 15,     // packet RAM bytes, log2 (>= 2 jumbo frames)
-    parameter integer DESC_CACHE_LOG2 = 6,   // RX descriptors cached per VI, log2
+    parameter integer DESC_CACHE_LOG2 = 7,   // RX descriptors cached per VI, log2
+    // descriptor fetch bursts in flight, log2; each reads up to 16 descriptors, and the cache
+    // and the fetches in flight must cover the descriptor read latency at the frame rate
+    // (2^7 descriptors: ~500 cycles at one 256-byte frame per 4-5 cycles)
+    parameter integer DESC_FETCH_LOG2 = 3,
     parameter integer OUT_LOG2 = 6,          // write bursts in flight, log2
     parameter integer CPL_LOG2 = 5           // frames awaiting B responses, log2
 ) (
@@ -240,6 +244,10 @@ initial begin
         $error("nic_rx: DESC_CACHE_LOG2 must be 1..7");
         $finish;
     end
+    if (DESC_FETCH_LOG2 < 1 || DESC_FETCH_LOG2 > 5) begin
+        $error("nic_rx: DESC_FETCH_LOG2 must be 1..5");
+        $finish;
+    end
     if (NUM_VI < 1 || NUM_VI > 256 || (1 << VI_W) < NUM_VI) begin
         $error("nic_rx: NUM_VI must be 1..256 and fit VI_W");
         $finish;
@@ -381,7 +389,7 @@ wire [15:0]     bflt_index;
 
 nic_rx_desc_fetch #(
     .DATA_WIDTH(DATA_WIDTH), .ADDR_WIDTH(ADDR_WIDTH), .NUM_VI(NUM_VI), .VI_W(VI_W),
-    .CACHE_LOG2(DESC_CACHE_LOG2)
+    .CACHE_LOG2(DESC_CACHE_LOG2), .OUTSTANDING_LOG2(DESC_FETCH_LOG2)
 ) desc_inst (
     .clk(clk), .rst(rst),
     .cfg_vi_valid(cfg_vi_valid), .cfg_vi(cfg_vi), .cfg_vi_enable(cfg_vi_enable),
@@ -565,7 +573,8 @@ always @(posedge clk) begin
         stat_inc_reg <= 32'd0;
         stat_inc_reg[STAT_RX_FRAMES] <= st_frame;
         stat_inc_reg[STAT_RX_BYTES] <= st_frame;
-        stat_inc_reg[STAT_RX_DROP_NO_DESC] <= st_no_desc || st_fifo;
+        stat_inc_reg[STAT_RX_DROP_NO_DESC] <= st_no_desc;
+        stat_inc_reg[STAT_RX_DROP_FIFO] <= st_fifo;
         stat_inc_reg[STAT_RX_DROP_EVQ_FULL] <= st_evq_full;
         stat_inc_reg[STAT_RX_DROP_RUNT] <= st_runt || st_bad;
         stat_inc_reg[STAT_RX_DROP_OVERSIZE] <= st_oversize;

@@ -7,7 +7,8 @@
 //
 // Fetch engine: a scan pointer visits the VIs in turn; for an enabled, unfaulted VI with posted
 // descriptors not yet fetched and free cache slots it translates the ring slice (never crossing
-// a 4 KiB page or the ring end, at most 2^FETCH_MAX_LOG2 descriptors) through the buffer table
+// a 4 KiB page or the ring end, at most 2^FETCH_MAX_LOG2 descriptors; while more is posted than
+// fits, it waits for room for a whole batch) through the buffer table
 // with the VI's owner, then reads it with one AXI4 INCR burst (ID 0). Up to 2^OUTSTANDING_LOG2
 // fetches are in flight; read data (in order) is unpacked into the cache one descriptor per
 // cycle. A refused translation raises a desc fault request (ERR_RX_DESC_FAULT, ring index of
@@ -222,8 +223,11 @@ always @* begin
     if (FMAX[15:0] < s_cnt) s_cnt = FMAX[15:0];
 end
 
+// while more is posted than the cache has room for, wait until a whole batch fits: fetching
+// each freed slot on its own would spend the fetches in flight on tiny bursts
+wire s_batch = s_space >= FMAX[15:0] || s_space >= s_avail;
 wire s_want = !init_reg && vi_en[scan_vi_reg] && !vi_flt[scan_vi_reg] && s_prod != s_fptr &&
-              s_inflight < K[15:0] && s_cnt != 16'd0;
+              s_inflight < K[15:0] && s_cnt != 16'd0 && s_batch;
 
 // translate tracker: fetches between translate request and AR
 wire                 xtrk_s_ready;
