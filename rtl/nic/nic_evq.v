@@ -373,6 +373,7 @@ if (BYTES >= 16) begin : g_wide
         end
     end
     assign m_axi_awaddr = {lb_addr_reg[ADDR_WIDTH-1:OFF_W], {OFF_W{1'b0}}};
+    wire unused_lb_offset = &{1'b0, lb_addr_reg[OFF_W-1:0]};  // the strobes carry the offset
     assign m_axi_wdata = lb_data_reg;
     assign m_axi_wstrb = lb_strb_reg;
 end else begin : g_narrow
