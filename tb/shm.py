@@ -101,10 +101,13 @@ class WireChannel:
     COUNTERS = ["frames_in", "frames_out", "lost", "duplicated", "reordered", "corrupted",
                 "capture_overflow", "queue_overflow"]
 
+    LINE_RATE_GBPS = 100.0  # the default: 100 GbE
+
     def __init__(self, channel: int, pcap=None, clock_ns: float = 4.0):
         self.mm = open_region(D["NICSIM_CHAN_REGION_BASE"] + channel, D["CHAN_REGION_SIZE"])
         struct.pack_into("<Q", self.mm, D["CHAN_OFF_MAGIC"], D["CHAN_MAGIC"])
         self.capture = True
+        self.line_rate_gbps = self.LINE_RATE_GBPS
         self.clock_ns = clock_ns
         self.pcap = pcap  # a scapy RawPcapWriter shared by the channels of one wire, or None
 
@@ -115,6 +118,20 @@ class WireChannel:
     @capture.setter
     def capture(self, on: bool) -> None:
         struct.pack_into("<Q", self.mm, D["CHAN_OFF_CAPTURE_ON"], int(on))
+
+    @property
+    def line_rate_gbps(self) -> float | None:
+        """Frames leave this channel at most at this rate, with 24 bytes of FCS, preamble and
+        gap per frame (the far NIC sees a real wire's spacing); None: back to back at the full
+        stream rate (DATA_WIDTH bits per cycle)."""
+        mbps = struct.unpack_from("<I", self.mm, D["CHAN_OFF_LINE_MBPS"])[0]
+        return mbps / 1000 if mbps else None
+
+    @line_rate_gbps.setter
+    def line_rate_gbps(self, gbps: float | None) -> None:
+        if gbps is not None and not 0.001 <= gbps <= 4000:
+            raise ValueError(f"line rate {gbps} Gbps is outside 0.001..4000")
+        struct.pack_into("<I", self.mm, D["CHAN_OFF_LINE_MBPS"], round((gbps or 0) * 1000))
 
     def impair(self, *, seed: int = 1, loss: float = 0.0, duplicate: float = 0.0,
                reorder: float = 0.0, corrupt: float = 0.0, delay_cycles: int = 0,

@@ -77,6 +77,8 @@ struct Channel {
     Frame tx_frame;                    // source side: frame being sent
     size_t tx_pos = 0;
     bool tx_active = false;
+    uint64_t next_start_mc = 0;        // source side: earliest start of the next frame, in
+                                       // thousandths of a cycle (line-rate pacing)
     uint64_t rng = 0;
     uint64_t seed_gen = ~0ULL;
 };
@@ -175,6 +177,11 @@ void wire_frame(int ch, Channel &c, uint64_t cycle, bool deliver) {
 
 bool next_tx_frame(int ch, Channel &c, uint64_t cycle) {
     Region &r = region(NICSIM_CHAN_REGION_BASE + ch);
+    // a line rate below the stream's: the next frame starts when the last one, with its FCS,
+    // preamble and gap, has left the wire (fractions of a cycle carry over to the next frame)
+    uint32_t mbps = at<uint32_t>(r, CHAN_OFF_LINE_MBPS);
+    uint64_t now_mc = cycle * 1000;
+    if (mbps && now_mc < c.next_start_mc) return false;
     Ring inj = inject_ring(r);
     if (inj.wr() != inj.rd()) {  // frames injected by Python go first, unimpaired
         uint8_t *s = inj.slot(inj.rd());
@@ -189,6 +196,11 @@ bool next_tx_frame(int ch, Channel &c, uint64_t cycle) {
         c.queue.pop_front();
     } else {
         return false;
+    }
+    if (mbps) {
+        // cycles of 4 ns per frame = bits / (Mbit/s * 0.004) = bits * 250 / Mbit/s
+        uint64_t bits = (std::max<uint64_t>(c.tx_frame.data.size(), 60) + CHAN_FRAME_OVERHEAD) * 8;
+        c.next_start_mc = std::max(now_mc, c.next_start_mc) + bits * 250000 / mbps;
     }
     counters(r)[CHAN_CNT_FRAMES_OUT]++;
     c.tx_pos = 0;
@@ -271,6 +283,7 @@ void nicsim_wire_reset(int ch) {
     c.rx_assembly.clear();
     c.rx_flags = 0;
     c.tx_active = false;
+    c.next_start_mc = 0;
     c.seed_gen = ~0ULL;
 }
 

@@ -29,6 +29,9 @@
 #define CHAN_OFF_SEED 32           // u64, re-seeds the generator when SEED_GEN changes
 #define CHAN_OFF_SEED_GEN 40       // u64
 #define CHAN_OFF_CAPTURE_ON 48     // u64: 1 = copy every frame into the capture ring
+#define CHAN_OFF_LINE_MBPS 56      // u32 line rate in Mbit/s (0: frames back to back at the
+                                   // stream rate); each frame also pays CHAN_FRAME_OVERHEAD
+#define CHAN_FRAME_OVERHEAD 24     // bytes of FCS, preamble and inter-frame gap per frame
 #define CHAN_OFF_COUNTERS 64       // u64 x 8, below
 #define CHAN_CNT_FRAMES_IN 0
 #define CHAN_CNT_FRAMES_OUT 1

@@ -3,8 +3,8 @@ records to the JSON-lines file named by NICSIM_BENCH_OUT.
 
 TX frames go from a process's buffers to the captured wire; RX frames are injected on the wire
 by Python through the channel's inject ring (the DPI wire source sends them back to back at the
-full stream rate, DATA_WIDTH bits per cycle: 128 Gbps at 512 bits, above 100 GbE line rate) and
-land in a process's buffers.
+wire's 100 GbE line rate, 24 bytes of FCS, preamble and gap per frame, or at the stream rate of
+DATA_WIDTH bits per cycle where that is lower) and land in a process's buffers.
 """
 
 from __future__ import annotations
@@ -184,7 +184,7 @@ async def rx_drops(bench: NicBench) -> int:
 
 @cocotb.test(timeout_time=2_000_000, timeout_unit="us")
 async def rx_throughput(dut):
-    """Frames offered back to back at the full stream rate; the rate at which they land in the
+    """Frames offered back to back at 100 GbE line rate; the rate at which they land in the
     process's buffers: frames delivered over the time from the first event write to the last
     (steady state)."""
     bench = await NicBench.start(dut, dma_latency=LATENCY)
@@ -226,7 +226,7 @@ async def rx_throughput(dut):
         gbps = (delivered - 1) * size * 8 / (span * CLOCK_NS) if span else 0.0
         record("rx_throughput", round(gbps, 3), "Gbps", frame_bytes=size,
                dma_latency_cycles=LATENCY, data_width=DATA_WIDTH)
-        record("rx_dropped_at_stream_rate", dropped, f"frames of {count}", frame_bytes=size,
+        record("rx_dropped_at_line_rate", dropped, f"frames of {count}", frame_bytes=size,
                dma_latency_cycles=LATENCY, data_width=DATA_WIDTH)
         dut._log.info("rx %5d B: %.1f Gbps delivered, %d of %d dropped (event writes seen %d)",
                       size, gbps, dropped, count, len(writes))

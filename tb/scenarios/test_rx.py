@@ -266,3 +266,42 @@ async def interrupt_driven_and_busy_polling_receivers(dut):
         (got,) = await poller.receive(bench)
         assert udp_payload(parse_udp(got.data)) == b"frame %d" % i
         a.poll()
+
+
+@cocotb.test(timeout_time=TEST_TIMEOUT_US, timeout_unit="us")
+async def line_rate_burst_is_received_in_full(dut):
+    """A's NIC sends a burst of full-size frames faster than 100 GbE; the wire paces them at
+    line rate (24 bytes of FCS, preamble and gap each) and B's NIC writes every one into the
+    process's buffers at that pace: none dropped, one frame's data every 30.76 cycles."""
+    frames, size = 48, 1472
+    bench = await NicBench.start(dut)
+    a = app_on(bench, "A", "burst", 7200, txq=64, buffers=frames)
+    b = app_on(bench, "B", "sink", 7200, rx_buffers=frames + 16, rxq=128)
+    await bench.settle()
+    log = bench.hosts[1].dma_log
+    log.drain()
+    log.enable(True)
+    for i in range(frames):
+        a.send(payload_of(size, i))
+    a.vi.tx_push()
+    got = await b.receive(bench, frames)
+    log.enable(False)
+    assert [udp_payload(parse_udp(r.data)) for r in got] == \
+        [payload_of(size, i) for i in range(frames)]
+    # the cycle at which each frame's data started to land: the write to its buffer's start
+    starts = {}
+    for r in got:
+        buf = r.buffers[0]
+        page = b.proc.physical_pages(buf.vaddr & ~0xFFF, 4096)[0]
+        starts[page + (buf.vaddr & 0xFFF)] = None
+    for access in log.drain():
+        if access.write and access.addr in starts and starts[access.addr] is None:
+            starts[access.addr] = access.cycle
+    cycles = sorted(starts.values())
+    assert None not in cycles, "a frame's data write is missing from the DMA log"
+    per_frame = (cycles[-1] - cycles[0]) / (frames - 1)
+    line = (size + 42 + 24) / 50  # 100 GbE: 50 bytes per 4 ns cycle
+    assert line * 0.98 <= per_frame <= line * 1.05, \
+        f"{per_frame:.2f} cycles per frame, line rate is {line:.2f}"
+    stats = await bench.hosts[1].kernel.read_stats()
+    assert not any(v for k, v in stats.items() if k.startswith("RX_DROP")), stats
