@@ -200,7 +200,11 @@ bool next_tx_frame(int ch, Channel &c, uint64_t cycle) {
     if (mbps) {
         // cycles of 4 ns per frame = bits / (Mbit/s * 0.004) = bits * 250 / Mbit/s
         uint64_t bits = (std::max<uint64_t>(c.tx_frame.data.size(), 60) + CHAN_FRAME_OVERHEAD) * 8;
-        c.next_start_mc = std::max(now_mc, c.next_start_mc) + bits * 250000 / mbps;
+        // on schedule if this frame waited for its slot (it starts in the first whole cycle
+        // at or after it: keep the fraction, or the rounding adds up to a cycle per frame);
+        // from now if the wire was idle or the stream itself was slower than the line
+        uint64_t base = now_mc < c.next_start_mc + 1000 ? c.next_start_mc : now_mc;
+        c.next_start_mc = base + bits * 250000 / mbps;
     }
     counters(r)[CHAN_CNT_FRAMES_OUT]++;
     c.tx_pos = 0;
