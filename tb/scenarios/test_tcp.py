@@ -252,5 +252,6 @@ async def tcp_bulk_transfer(dut):
         from tb.scenarios.bench import record
 
         latency = int(os.environ.get("NICSIM_DMA_LATENCY", "0"))
-        record("tcp_goodput", goodput, "Gbps", bytes=len(payload), dma_latency_cycles=latency)
-        record("tcp_wall_rate", len(payload) / wall, "B/s", bytes=len(payload))
+        record("tcp_goodput", round(goodput, 3), "Gbps", bytes=len(payload),
+               dma_latency_cycles=latency)
+        record("tcp_wall_rate", round(len(payload) / wall), "B/s", bytes=len(payload))
