@@ -48,8 +48,10 @@ def test_nic_buf_table():
 
 
 @pytest.mark.xdist_group("rtl_evq")
-def test_nic_evq():
-    run("nic_evq", "tb.nic_evq.test_nic_evq", (("NUM_VI", 4), ("DATA_WIDTH", 128)))
+@pytest.mark.parametrize("data_width", [128, 512])
+def test_nic_evq(data_width):
+    """128: one event per write beat; 512: four, so events can share a write."""
+    run("nic_evq", "tb.nic_evq.test_nic_evq", (("NUM_VI", 4), ("DATA_WIDTH", data_width)))
 
 
 @pytest.mark.xdist_group("rtl_nic_64")

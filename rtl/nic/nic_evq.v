@@ -323,6 +323,7 @@ reg [CNT_W-1:0]       lb_cnt_reg;      // events in the burst
 reg [7:0]             lb_age_reg;
 
 reg       aw_done_reg, aw_done_next;
+reg       w_sent_reg, w_sent_next;     // every W beat taken, the AW not yet
 reg [1:0] w_beat_reg, w_beat_next;
 wire      b_ready;    // B-tracking FIFO has room
 wire      aw_fire;
@@ -353,7 +354,7 @@ assign m_axi_awburst = 2'b01;
 assign m_axi_awlen = AWLEN;
 assign m_axi_awvalid = lb_valid_reg && !aw_done_reg && b_ready && (lb_req_reg || !lb_hold);
 // wide: the beat is offered once its AW is accepted (no more events join then)
-assign m_axi_wvalid = lb_valid_reg && (!MERGE || aw_done_reg);
+assign m_axi_wvalid = lb_valid_reg && (!MERGE || aw_done_reg) && !w_sent_reg;
 assign m_axi_wlast = w_beat_reg == LAST_BEAT;
 
 generate
@@ -391,10 +392,13 @@ endgenerate
 
 assign aw_fire = m_axi_awvalid && m_axi_awready;
 wire w_fire = m_axi_wvalid && m_axi_wready;
-assign w_done = (aw_done_reg || aw_fire) && w_fire && m_axi_wlast;
-// W may run ahead of AW only within the entry; the entry leaves when both are done
+wire w_last_fire = w_fire && m_axi_wlast;
+assign w_done = (aw_done_reg || aw_fire) && (w_last_fire || w_sent_reg);
+// W may run ahead of AW (a slave may take W first): once its last beat is taken, W waits for
+// the AW instead of offering the beat again; the entry leaves when both are done
 always @* begin
     aw_done_next = aw_done_reg;
+    w_sent_next = w_sent_reg;
     w_beat_next = w_beat_reg;
     if (aw_fire) begin
         aw_done_next = 1'b1;
@@ -402,8 +406,13 @@ always @* begin
     if (w_fire && !m_axi_wlast) begin
         w_beat_next = w_beat_reg + 2'd1;
     end
-    if (w_fire && m_axi_wlast && (aw_done_reg || aw_fire)) begin
+    if (w_last_fire) begin
+        w_sent_next = 1'b1;
+        w_beat_next = 2'd0;
+    end
+    if (w_done) begin
         aw_done_next = 1'b0;
+        w_sent_next = 1'b0;
         w_beat_next = 2'd0;
     end
 end
@@ -538,6 +547,7 @@ always @(posedge clk) begin
         irq_reg <= {NUM_VI{1'b0}};
         scan_reg <= {VI_W{1'b0}};
         aw_done_reg <= 1'b0;
+        w_sent_reg <= 1'b0;
         w_beat_reg <= 2'd0;
         flt_valid <= 1'b0;
         stat_events <= 1'b0;
@@ -551,6 +561,7 @@ always @(posedge clk) begin
         irq_reg <= irq_next;
         scan_reg <= scan_next;
         aw_done_reg <= aw_done_next;
+        w_sent_reg <= w_sent_next;
         w_beat_reg <= w_beat_next;
         flt_valid <= e_flt || x_fault;
         stat_events <= w_push;
