@@ -104,6 +104,10 @@ class Process:
             out.append(self._ram(vpage << PAGE_SHIFT).paddr)
         return out
 
+    def physical_address(self, vaddr: int) -> int:
+        """Physical address of one byte of the process's RAM."""
+        return self._ram(vaddr).paddr + vaddr % PAGE_SIZE
+
     # ----------------------------------------------------------------- access (process side)
     def _ram(self, vaddr: int) -> RamPage:
         page = self._pages.get(vaddr >> PAGE_SHIFT)

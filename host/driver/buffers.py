@@ -52,6 +52,18 @@ class BufferPool:
             for buf in cookie:
                 self._free.append(buf)
 
+    def post_rx(self, vi) -> int:
+        """Post every free buffer the VI's RX ring has room for and ring its RX doorbell;
+        return how many were posted (each descriptor's cookie is its buffer)."""
+        posted = 0
+        while vi.rx_space and self._free:
+            buf = self._free.pop()
+            vi.rx_post(buf.iova, buf.size, cookie=buf)
+            posted += 1
+        if posted:
+            vi.rx_push()
+        return posted
+
     @property
     def available(self) -> int:
         return len(self._free)

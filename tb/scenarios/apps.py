@@ -65,10 +65,7 @@ class TxApp:
             self.refill()
 
     def refill(self) -> None:
-        while self.vi.rx_space and self.rx_pool.available:
-            buf = self.rx_pool.alloc()
-            self.vi.rx_post(buf.iova, buf.size, cookie=buf)
-        self.vi.rx_push()
+        self.rx_pool.post_rx(self.vi)
 
     def poll(self) -> list[Event]:
         """Reap events: TX completions give their buffers back to the pool; received frames
@@ -111,6 +108,11 @@ class TxApp:
         """Wait until every posted frame has its TX completion."""
         await bench.wait_until(lambda: (self.poll(), self.completed == self.sent)[1],
                                timeout_ns, f"{self.name}: {self.sent} TX completions")
+
+
+def ring_pages(proc, ring) -> set[int]:
+    """Physical addresses of the pages of a VI ring (descriptors and events are 16 bytes)."""
+    return set(proc.physical_pages(ring.vaddr, ring.entries * L.EVENT.SIZE))
 
 
 def app_on(bench: NicBench, side: str, name: str, port: int, *, steer: bool = True,

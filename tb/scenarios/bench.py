@@ -23,6 +23,7 @@ from host.driver.kernel import Filter
 from host.driver.vi import Vi
 from tb.bench import append_record
 from tb.env import CLOCK_NS, NicBench, now_ns
+from tb.scenarios.apps import ring_pages
 
 OUT = os.environ.get("NICSIM_BENCH_OUT", "build/bench/partial.jsonl")
 DATA_WIDTH = int(os.environ.get("NICSIM_DATA_WIDTH", "512"))
@@ -147,10 +148,7 @@ class RawReceiver:
         self.refill()
 
     def refill(self) -> None:
-        while self.vi.rx_space and self.pool.available:
-            buf = self.pool.alloc()
-            self.vi.rx_post(buf.iova, buf.size, cookie=buf)
-        self.vi.rx_push()
+        self.pool.post_rx(self.vi)
 
     def reap(self) -> int:
         got = 0
@@ -172,9 +170,7 @@ class RawReceiver:
         return bytes(hdr / bytes(size - len(hdr)))
 
     def evq_pages(self) -> set[int]:
-        evq = self.vi.res.evq
-        nbytes = evq.entries * L.EVENT.SIZE
-        return {p >> L.PAGE_SHIFT for p in self.proc.physical_pages(evq.vaddr, nbytes)}
+        return {p >> L.PAGE_SHIFT for p in ring_pages(self.proc, self.vi.res.evq)}
 
 
 async def rx_drops(bench: NicBench) -> int:

@@ -25,6 +25,7 @@ from tb.scenarios.apps import (
     app_on,
     parse_udp,
     ping_pong,
+    ring_pages,
     udp_payload,
 )
 
@@ -231,7 +232,7 @@ async def rx_descriptor_naming_another_owner_faults_that_vi(dut):
     await bench.wait_until(lambda: (thief.poll(), thief.vi.fault)[1], 100_000, "RX fault")
     assert thief.vi.fault.code in (L.ERR_RX_WRITE_FAULT, L.ERR_RX_DESC_FAULT)
     after = host_b.memory_snapshot()
-    evq = set(thief.proc.physical_pages(thief.res.evq.vaddr, thief.res.evq.entries * 16))
+    evq = ring_pages(thief.proc, thief.res.evq)
     changed = {off for off in range(0, len(before), 4096)
                if before[off:off + 4096] != after[off:off + 4096]}
     assert changed <= evq, "memory outside the faulted VI's event queue changed"
@@ -289,11 +290,7 @@ async def line_rate_burst_is_received_in_full(dut):
     assert [udp_payload(parse_udp(r.data)) for r in got] == \
         [payload_of(size, i) for i in range(frames)]
     # the cycle at which each frame's data started to land: the write to its buffer's start
-    starts = {}
-    for r in got:
-        buf = r.buffers[0]
-        page = b.proc.physical_pages(buf.vaddr & ~0xFFF, 4096)[0]
-        starts[page + (buf.vaddr & 0xFFF)] = None
+    starts = {b.proc.physical_address(r.buffers[0].vaddr): None for r in got}
     for access in log.drain():
         if access.write and access.addr in starts and starts[access.addr] is None:
             starts[access.addr] = access.cycle

@@ -16,7 +16,7 @@ from host import layout as L
 from host.process import PageFault
 from host.udpsend import MAX_PAYLOAD
 from tb.env import NicBench
-from tb.scenarios.apps import TxApp, parse_udp, udp_payload
+from tb.scenarios.apps import TxApp, parse_udp, ring_pages, udp_payload
 
 TEST_TIMEOUT_US = 20_000  # simulated time: no test can hang a run
 QUICK = os.environ.get("NICSIM_QUICK", "0") != "0"  # the reduced set (slow AxiRam memory model)
@@ -100,12 +100,12 @@ async def zero_copy_reads_the_process_pages(dut):
     await app.drain(bench)
     reads = [a for a in bench.host.dma_log.drain() if not a.write]
     buffer_pages = set(app.proc.physical_pages(app.pool.vaddr, 8 * app.pool.size))
-    ring_pages = set(app.proc.physical_pages(app.res.txq.vaddr, app.res.txq.entries * 16))
+    txq_pages = ring_pages(app.proc, app.res.txq)
     touched = {a.addr & ~0xFFF for a in reads}
-    assert touched - ring_pages == buffer_pages, "NIC read pages other than the buffers"
+    assert touched - txq_pages == buffer_pages, "NIC read pages other than the buffers"
     # every byte of every frame was read from the page where the process built it
     for buf in app.pool.buffers[-8:]:
-        paddr = app.proc.physical_pages(buf.vaddr & ~0xFFF, 1)[0] + buf.vaddr % 4096
+        paddr = app.proc.physical_address(buf.vaddr)
         assert any(a.addr <= paddr < a.addr + a.length for a in reads), f"{paddr:#x} not read"
 
 
@@ -141,9 +141,9 @@ async def protection_faults_only_the_offending_vi(dut):
         bad.vi.tx_push()
         await expect_fault(bench, bad, L.ERR_TX_READ_FAULT)
         after = bench.host.memory_snapshot()
-        evq = bad.proc.physical_pages(bad.res.evq.vaddr, bad.res.evq.entries * 16)
+        evq = ring_pages(bad.proc, bad.res.evq)
         changed = {i & ~0xFFF for i in _diff_offsets(before, after)}
-        assert changed <= set(evq), f"{why}: memory outside the faulted VI's event queue changed"
+        assert changed <= evq, f"{why}: memory outside the faulted VI's event queue changed"
         assert bench.tx_wire.captured() == [], f"{why}: a faulted frame reached the wire"
         # the good VI is unaffected
         for i in range(4):

@@ -69,14 +69,8 @@ class ViDevice(Device):
             vi.arm_interrupt()
 
     def _refill(self) -> None:
-        vi, pool = self.vi, self.rx_pool
-        if not (vi.rx_space and pool.available):
-            return
-        while vi.rx_space and pool.available:
-            buf = pool.alloc()
-            vi.rx_post(buf.iova, buf.size, cookie=buf)
-        vi.rx_push()
-        self.doorbells += 1
+        if self.rx_pool.post_rx(self.vi):
+            self.doorbells += 1
 
     def _push_tx(self) -> None:
         if self._tx_unpushed:
