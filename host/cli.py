@@ -3,6 +3,7 @@
     nicsim demo                run the demo scenario(s) on the simulated NIC
     nicsim sim MODULE [TEST]   run a cocotb scenario module (WAVES=1 for an FST trace)
     nicsim bench               run the benchmarks, write build/bench/results.json
+    nicsim cache [--prune|--clear]  list the cached models; apply the bound; empty the cache
     nicsim lint                verilator --lint-only -Wall on rtl/nic, ruff on Python
     nicsim serve ...           the user-level stack's services on a TAP device (see --help)
 """
@@ -30,17 +31,54 @@ def _sim(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from tb.runner import BUILD_ROOT, build, sim_top
 
-    out = BUILD_ROOT / "demo"
+    out = Path(args.out) if args.out else BUILD_ROOT / "demo"
     out.mkdir(parents=True, exist_ok=True)
     env = {"NICSIM_DMA_LATENCY": str(args.dma_latency), "NICSIM_DEMO_DIR": str(out),
            "NICSIM_DEMO_FRAMES": str(args.frames), "NICSIM_DEMO_ROUNDS": str(args.rounds)}
     for top, test, report in (("tb_nic", "udp_burst", "report.txt"),
                               ("tb_two_hosts", "udp_ping_pong", "ping_pong.txt")):
         start = time.time()
-        model = build(sim_top(top, args.data_width))
-        print(f"{top} model ready in {time.time() - start:.1f} s ({model.build_dir})")
-        model.run("tb.scenarios.demo", testcase=test, extra_env=env, results_name=f"demo-{test}")
+        with build(sim_top(top, args.data_width)) as model:
+            print(f"{top} model ready in {time.time() - start:.1f} s ({model.build_dir})")
+            model.run("tb.scenarios.demo", testcase=test, extra_env=env,
+                      results_name=f"demo-{test}")
         print((out / report).read_text())
+    return 0
+
+
+def _cache(args: argparse.Namespace) -> int:
+    import time as _time
+
+    from tb import model_cache as mc
+    from tb.runner import SIM_ROOT
+
+    bound = mc.bound_bytes()  # checked first: a bad bound removes nothing
+    if args.clear or args.prune:
+        result = mc.clear(SIM_ROOT) if args.clear else mc.prune(SIM_ROOT, bound)
+        for m in result.removed:
+            print(f"removed {m.path.name} ({mc.format_size(m.size)})")
+        in_use = sum(m.in_use for m in result.kept)
+        print(f"{len(result.removed)} removed, {len(result.kept)} kept ({in_use} in use), "
+              f"{mc.format_size(result.total)} of {mc.format_size(bound)}")
+        return 0
+    models = list(reversed(mc.list_models(SIM_ROOT)))  # most recently used first
+    if not models:
+        print(f"no cached models in {SIM_ROOT} (bound {mc.format_size(bound)})")
+    else:
+        rows = [("top", "parameters", "size", "last use", "")]
+        for m in models:
+            when = _time.strftime("%Y-%m-%d %H:%M:%S", _time.localtime(m.last_use))
+            note = " ".join(filter(None, ["traced" if m.waves else "",
+                                          "in use" if m.in_use else ""]))
+            rows.append((m.top, m.describe_parameters(), mc.format_size(m.size), when, note))
+        widths = [max(len(r[i]) for r in rows) for i in range(4)] + [0]
+        for r in rows:
+            print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+        total = sum(m.size for m in models)
+        print(f"{len(models)} models, {mc.format_size(total)} of {mc.format_size(bound)} "
+              f"({mc.BOUND_ENV}) in {SIM_ROOT}")
+    for other in mc.unmarked_folders(SIM_ROOT):
+        print(f"not a cached model, left alone: {other}")
     return 0
 
 
@@ -85,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=20, help="ping-pong round trips per size")
     p.add_argument("--data-width", type=int, default=512)
     p.add_argument("--dma-latency", type=int, default=125)
+    p.add_argument("--out", help="folder for the reports and pcap files (default build/demo)")
     p.set_defaults(func=_demo)
     p = sub.add_parser("sim", help="run a cocotb scenario module on a sim top")
     p.add_argument("module", help="e.g. tb.scenarios.test_tx")
@@ -96,11 +135,23 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("bench", help="benchmarks to build/bench/results.json")
     p.add_argument("--quick", action="store_true", help="a reduced sweep")
     p.set_defaults(func=_bench)
+    p = sub.add_parser("cache", help="the model cache in build/sim (NICSIM_CACHE_GB bounds it)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--prune", action="store_true", help="evict least recently used models "
+                   "until the cache is within its bound")
+    g.add_argument("--clear", action="store_true", help="remove every cached model not in use")
+    p.set_defaults(func=_cache)
     p = sub.add_parser("lint", help="verilator lint and ruff")
     p.set_defaults(func=_lint)
     sub.add_parser("serve", help="serve echo/discard/http on a TAP device (nicsim serve -h)")
     args = parser.parse_args(argv)
-    return args.func(args)
+    from tb.model_cache import CacheConfigError
+
+    try:
+        return args.func(args)
+    except CacheConfigError as e:
+        print(f"nicsim: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -4,11 +4,14 @@ cocotb's Python runner re-runs Verilator on every ``build()``, so this layer cac
 identified by (top, parameters, flags, and the content of every source file), built into
 ``build/sim/<top>-<hash>/`` once, and reused by every test and every later run until a source
 changes. ``WAVES=1`` in the environment selects a traced (FST) build of the same model.
+
+``build/sim`` is a size-bounded least-recently-used cache (``tb/model_cache.py``): a new build
+evicts the least recently used models that nobody holds until ``NICSIM_CACHE_GB`` holds. A
+``Model`` holds its build in use from ``build()`` until ``release()`` (or until it is garbage).
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -16,13 +19,20 @@ import re
 import shutil
 import sys
 import sysconfig
-import tempfile
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tb import model_cache
+from tb.leftovers import new_shm_dir
+
 ROOT = Path(__file__).resolve().parent.parent
 BUILD_ROOT = ROOT / "build"
+# the model cache; NICSIM_CACHE_DIR moves it (the cache's own tests use a folder of their own)
+SIM_ROOT = Path(os.environ.get("NICSIM_CACHE_DIR") or BUILD_ROOT / "sim")
+# what a finished build no longer needs: the precompiled headers (~95% of a build's bytes),
+# objects and archives; the simulator binary and the generated C++ stay
+BUILD_PRODUCTS = ("*.gch", "*.o", "*.a")
 RTL_DIR = ROOT / "rtl" / "nic"
 TB_HDL_DIR = ROOT / "tb" / "hdl"
 TB_DPI_DIR = ROOT / "tb" / "dpi"
@@ -97,6 +107,10 @@ class ModelSpec:
                 h.update(vh.read_bytes())
         return h.hexdigest()[:16]
 
+    def description(self) -> dict:
+        """What the cache lists for this model (``nicsim cache``)."""
+        return {"top": self.top, "parameters": dict(self.parameters), "waves": self.waves}
+
     def build_args(self) -> list[str]:
         args = ["-Wno-fatal", "-O3", "--x-assign", "fast", "--x-initial", "fast"]
         if self.timing:
@@ -112,18 +126,37 @@ class ModelSpec:
 class Model:
     spec: ModelSpec
     build_dir: Path
-    _runner: object = field(default=None, repr=False)
+    # the shared lock on the build's use.lock that keeps the cache from evicting it
+    _use_fd: int | None = field(default=None, repr=False)
+
+    def release(self) -> None:
+        """Let the cache evict this build again (the model cannot run after this)."""
+        if self._use_fd is not None:
+            os.close(self._use_fd)
+            self._use_fd = None
+
+    def __enter__(self) -> Model:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+    def __del__(self) -> None:
+        self.release()
 
     def run(self, test_module: str | list[str], testcase: str | list[str] | None = None,
             extra_env: dict[str, str] | None = None, results_name: str = "results",
             trace_file: Path | None = None, seed: int | None = None) -> Path:
         """Run cocotb test module(s) on this model; raise if any test failed or none ran."""
+        if self._use_fd is None:
+            raise RuntimeError(f"model {self.build_dir.name} was released: build() it again")
         setup_verilator_env()
         runner = _verilator_runner()
+        model_cache.touch_use(self.build_dir)
         env = {"PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-        # the regions the DPI models share with the Python host (tb/shm.py), one set per run
-        shm_parent = "/dev/shm" if os.path.isdir("/dev/shm") else None
-        shm_dir = tempfile.mkdtemp(prefix="nicsim-", dir=shm_parent)
+        # the regions the DPI models share with the Python host (tb/shm.py), one set per run;
+        # making it removes the ones killed runs left
+        shm_dir = str(new_shm_dir())
         env["NICSIM_SHM_DIR"] = shm_dir
         env.update(extra_env or {})
         test_args: list[str] = []
@@ -135,7 +168,7 @@ class Model:
         results.unlink(missing_ok=True)
         try:
             runner.test(
-            test_module=test_module,
+                test_module=test_module,
                 hdl_toplevel=self.spec.top,
                 hdl_toplevel_lang="verilog",
                 testcase=testcase,
@@ -204,32 +237,52 @@ def check_results(results_xml: Path) -> None:
         raise AssertionError(f"every cocotb test was skipped ({results_xml})")
 
 
-def build(spec: ModelSpec) -> Model:
-    """Return the compiled model for ``spec``, building it only if no cached build matches."""
+def build(spec: ModelSpec, root: Path | None = None) -> Model:
+    """Return the compiled model for ``spec``, building it only if no cached build matches.
+    A new build then prunes the cache (``root``, default ``build/sim``) to its bound."""
+    root = SIM_ROOT if root is None else root
+    bound = model_cache.bound_bytes()  # a bad setting fails here, before anything changes
     setup_verilator_env()
-    build_dir = BUILD_ROOT / "sim" / f"{spec.top}-{spec.digest()}"
+    digest = spec.digest()
+    build_dir = root / f"{spec.top}-{digest}"
     stamp = build_dir / "built.ok"
-    build_dir.mkdir(parents=True, exist_ok=True)
-    # a lock so parallel pytest workers build a model once
-    with open(build_dir / "build.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not stamp.exists():
-            vlt = build_dir / "public.vlt"
-            vlt.write_text(spec.public_vlt())
-            runner = _verilator_runner()
-            runner.build(
-                sources=[str(p) for p in spec.sources] + [str(vlt)],
-                hdl_toplevel=spec.top,
-                build_dir=build_dir,
-                parameters=dict(spec.parameters),
-                includes=[str(p) for p in spec.includes],
-                build_args=spec.build_args(),
-                waves=spec.waves,
-                timescale=("1ns", "1ps"),
-                always=True,
-            )
-            stamp.write_text(spec.digest())
-    return Model(spec, build_dir)
+    use_fd = model_cache.hold_use(build_dir)
+    built_now = False
+    try:
+        # parallel pytest workers build a model once
+        build_fd = model_cache.lock_build(build_dir)
+        try:
+            model_cache.mark(build_dir, {**spec.description(), "digest": digest})
+            model_cache.touch_use(build_dir)
+            if not stamp.exists():
+                vlt = build_dir / "public.vlt"
+                vlt.write_text(spec.public_vlt())
+                runner = _verilator_runner()
+                runner.build(
+                    sources=[str(p) for p in spec.sources] + [str(vlt)],
+                    hdl_toplevel=spec.top,
+                    build_dir=build_dir,
+                    parameters=dict(spec.parameters),
+                    includes=[str(p) for p in spec.includes],
+                    build_args=spec.build_args(),
+                    waves=spec.waves,
+                    timescale=("1ns", "1ps"),
+                    always=True,
+                )
+                for pattern in BUILD_PRODUCTS:
+                    for path in build_dir.glob(pattern):
+                        path.unlink()
+                stamp.write_text(digest)
+                built_now = True
+        finally:
+            os.close(build_fd)
+    except BaseException:
+        os.close(use_fd)
+        raise
+    model = Model(spec, build_dir, use_fd)
+    if built_now:
+        model_cache.prune(root, bound)
+    return model
 
 
 def rtl_sources() -> list[Path]:

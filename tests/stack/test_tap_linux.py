@@ -1,11 +1,12 @@
-"""The stack against the Linux kernel's TCP/IP over TAP devices, in a network namespace.
+"""The stack against the Linux kernel's TCP/IP over TAP devices, in network namespaces.
 
-Topology (everything created here, all names unique, removed in a finalizer even on failure):
+Topology (``tb.netns.TapTopology``: two namespaces made here, removed in a finalizer even on
+failure, and by the next run if this one is killed; nothing in the root namespace):
 
-    netns NS: veth-peer 198.18.0.1/24 (Linux)
-                 |
-    root ns:  veth --- bridge (no IP) --- TAP1  <- `python -m host.stack.serve` 198.18.0.2
-                                      \\-- TAP2  <- an in-process stack (client) 198.18.0.3
+    namespace peer: nsimp (veth) 198.18.0.1/24 (Linux)
+                       |
+    namespace wire: nsimv --- bridge (no IP) --- TAP1  <- `python -m host.stack.serve` 198.18.0.2
+                                             \\-- TAP2  <- an in-process stack (client) 198.18.0.3
 
 Only 198.18.0.0/15 addresses are used and nothing is routed.
 """
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import secrets
 import shutil
 import signal
 import subprocess
@@ -24,71 +24,46 @@ import time
 
 import pytest
 
+from tb.netns import TapTopology, call_in
+
 pytestmark = [pytest.mark.root, pytest.mark.xdist_group("stack_tap")]
 
 LINUX_IP, SERVER_IP, CLIENT_IP = "198.18.0.1", "198.18.0.2", "198.18.0.3"
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MIB = 1 << 20
+TAP1, TAP2 = TapTopology.TAPS
 
 
-def _need_root() -> None:
+def need_root() -> None:
     if os.geteuid() != 0 or not os.path.exists("/dev/net/tun") or shutil.which("ip") is None:
         pytest.skip("needs root and /dev/net/tun: "
                     f"euid={os.geteuid()}, tun={os.path.exists('/dev/net/tun')}, "
                     f"ip={shutil.which('ip')}")
 
 
-def _ip(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run(["ip", *args], check=check, capture_output=True, text=True, timeout=20)
-
-
-class Topology:
-    def __init__(self) -> None:
-        tag = secrets.token_hex(3)
-        self.ns = f"nsts{tag}"
-        self.tap1, self.tap2 = f"nst1{tag}", f"nst2{tag}"
-        self.bridge, self.veth, self.vpeer = f"nstb{tag}", f"nstv{tag}", f"nstp{tag}"
-
-    def up(self) -> None:
-        _ip("netns", "add", self.ns)
-        for tap in (self.tap1, self.tap2):
-            _ip("tuntap", "add", "dev", tap, "mode", "tap")
-        _ip("link", "add", self.veth, "type", "veth", "peer", "name", self.vpeer)
-        _ip("link", "set", self.vpeer, "netns", self.ns)
-        _ip("link", "add", self.bridge, "type", "bridge", "stp_state", "0", "forward_delay", "0")
-        for dev in (self.tap1, self.tap2, self.veth):
-            _ip("link", "set", dev, "master", self.bridge)
-            _ip("link", "set", dev, "up")
-        _ip("link", "set", self.bridge, "up")
-        self.ns_run("ip", "addr", "add", LINUX_IP + "/24", "dev", self.vpeer)
-        self.ns_run("ip", "link", "set", self.vpeer, "up")
-        self.ns_run("ip", "link", "set", "lo", "up")
-
-    def down(self) -> None:
-        for dev in (self.tap1, self.tap2, self.veth, self.bridge):
-            _ip("link", "del", dev, check=False)
-        _ip("netns", "del", self.ns, check=False)
+class Topology(TapTopology):
+    """The TAP topology, with the Linux side's helpers these tests use."""
 
     def ns_run(self, *cmd: str, timeout: float = 60, input: bytes | None = None):
-        return subprocess.run(["ip", "netns", "exec", self.ns, *cmd], check=True,
-                              capture_output=True, timeout=timeout, input=input)
+        return self.run(self.peer, *cmd, timeout=timeout, input=input)
 
     def ns_python(self, code: str, timeout: float = 60) -> bytes:
-        try:
-            res = self.ns_run(sys.executable, "-c", textwrap.dedent(code), timeout=timeout)
-        except subprocess.CalledProcessError as e:
-            raise AssertionError(f"netns script failed: {e.stderr.decode()[-2000:]}") from e
-        return res.stdout
+        return self.python(self.peer, code, timeout=timeout)
+
+    def serve(self, tap: str, ip_cidr: str, *args: str) -> subprocess.Popen:
+        """`python -m host.stack.serve` on a TAP of the wire namespace."""
+        env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        return self.popen(self.wire, [sys.executable, "-m", "host.stack.serve", "--direct",
+                                      "--tap", tap, "--ip", ip_cidr, *args], cwd=REPO, env=env)
 
 
 @pytest.fixture(scope="module")
 def topo():
-    _need_root()
+    need_root()
     t = Topology()
     try:
         t.up()
     except subprocess.CalledProcessError as e:
-        t.down()
         pytest.skip(f"needs root and /dev/net/tun: cannot build the topology: {e.stderr}")
     yield t
     t.down()
@@ -107,12 +82,8 @@ def http_root(tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(topo, http_root):
     root, _ = http_root
-    env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "host.stack.serve", "--direct", "--tap", topo.tap1,
-         "--ip", SERVER_IP + "/24", "--echo", "7", "--discard", "9", "--http", "80",
-         "--root", str(root)],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = topo.serve(TAP1, SERVER_IP + "/24", "--echo", "7", "--discard", "9", "--http", "80",
+                      "--root", str(root))
     try:
         line = proc.stdout.readline()
         if b"nicsim serve:" not in line:
@@ -273,12 +244,11 @@ def test_stack_as_client_to_linux_server(topo):
         c.sendall(("%d %s\\n" % (n, h.hexdigest())).encode() + b"R" * 300000)
         c.close()
     """)
-    proc = subprocess.Popen(["ip", "netns", "exec", topo.ns, sys.executable, "-c", server_code],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = topo.popen(topo.peer, [sys.executable, "-c", server_code])
     dev = None
     try:
         assert proc.stdout.readline().strip() == b"ready"
-        dev = TapDevice(topo.tap2)
+        dev = call_in(topo.wire, lambda: TapDevice(TAP2))
         stack = Stack.for_tap(dev, "02:00:c6:12:00:03", CLIENT_IP + "/24")
         s = stack.socket()
         s.settimeout(20)
@@ -310,23 +280,17 @@ def test_stack_as_client_to_linux_server(topo):
 
 def test_serve_exits_cleanly_on_sigterm(topo, http_root, tmp_path):
     """A fresh server on TAP2: SIGTERM closes an open connection with a FIN and exits 0."""
-    root, _ = http_root
-    env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "host.stack.serve", "--direct", "--tap", topo.tap2,
-         "--ip", CLIENT_IP + "/24", "--echo", "7"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = topo.serve(TAP2, CLIENT_IP + "/24", "--echo", "7")
     try:
         assert b"nicsim serve:" in proc.stdout.readline()
-        client = subprocess.Popen(
-            ["ip", "netns", "exec", topo.ns, sys.executable, "-c", textwrap.dedent(f"""
+        client = topo.popen(topo.peer, [sys.executable, "-c", textwrap.dedent(f"""
                 import socket, sys
                 s = socket.create_connection(("{CLIENT_IP}", 7), timeout=20)
                 s.sendall(b"hi")
                 assert s.recv(10) == b"hi"
                 print("connected", flush=True)
                 print(repr(s.recv(10)), flush=True)  # b'' when the server closes with FIN
-            """)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            """)])
         assert client.stdout.readline().strip() == b"connected"
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0, proc.stderr.read()
