@@ -145,11 +145,11 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=_lint)
     sub.add_parser("serve", help="serve echo/discard/http on a TAP device (nicsim serve -h)")
     args = parser.parse_args(argv)
-    from tb.model_cache import CacheConfigError
+    from tb.errors import SettingError
 
     try:
         return args.func(args)
-    except CacheConfigError as e:
+    except SettingError as e:
         print(f"nicsim: {e}", file=sys.stderr)
         return 2
 

@@ -31,6 +31,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tb.errors import SettingError
 from tb.leftovers import pid_alive
 
 MARKER = "nicsim-model.json"
@@ -42,8 +43,8 @@ DEFAULT_BOUND_GB = 4.0
 _EVICTING = ".evicting-"
 
 
-class CacheConfigError(ValueError):
-    """A bad cache setting: the message is one line for the user."""
+class CacheConfigError(SettingError):
+    """A bad cache setting."""
 
 
 def bound_bytes(environ: dict[str, str] | None = None) -> int:

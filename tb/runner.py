@@ -17,13 +17,17 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import sysconfig
+import time
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cache
 from pathlib import Path
 
 from tb import model_cache
+from tb.errors import SettingError
 from tb.leftovers import new_shm_dir
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,6 +66,59 @@ def waves_requested() -> bool:
     return os.environ.get("WAVES", "0") not in ("", "0")
 
 
+WAVES_DIR = BUILD_ROOT / "waves"
+TRACE_FORMATS = ("fst", "vcd")
+
+
+class WavesConfigError(SettingError):
+    """A bad trace setting."""
+
+
+@cache
+def _compiler_finds(header: str) -> bool:
+    cxx = os.environ.get("CXX", "g++")
+    try:
+        res = subprocess.run([cxx, "-E", "-x", "c++", "-"], input=f"#include <{header}>\n",
+                             capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return res.returncode == 0
+
+
+def trace_format() -> str:
+    """The trace format of WAVES=1 builds: ``WAVES_FORMAT`` (fst or vcd) if set, else FST when
+    the C++ compiler has the LZ4 headers Verilator's FST writer needs, else VCD (which needs
+    nothing more), said in one line."""
+    asked = os.environ.get("WAVES_FORMAT", "").strip().lower()
+    if asked:
+        if asked not in TRACE_FORMATS:
+            raise WavesConfigError(
+                f"WAVES_FORMAT={asked!r} is not a trace format: give {' or '.join(TRACE_FORMATS)}")
+        return asked
+    if _compiler_finds("lz4.h"):
+        return "fst"
+    if not getattr(trace_format, "said", False):
+        print(VCD_FALLBACK, file=sys.stderr)
+        trace_format.said = True
+    return "vcd"
+
+
+VCD_FALLBACK = ("waves: writing VCD, not FST: the C++ compiler has no lz4.h for Verilator's FST "
+                "writer (Debian: apt-get install liblz4-dev)")
+
+
+def trace_path(test_module: str | list[str], testcase: str | list[str] | None, fmt: str) -> Path:
+    """A trace file of its own for each run: build/waves/<scenario>-<test>-<time>.<fmt>."""
+    def name(x: str | list[str] | None, default: str) -> str:
+        if not x:
+            return default
+        first = x if isinstance(x, str) else x[0]
+        return first.rsplit(".", 1)[-1] + ("" if isinstance(x, str) or len(x) == 1 else "+")
+
+    stamp = time.strftime("%Y%m%d-%H%M%S") + f"{time.time() % 1:.3f}"[1:]
+    return WAVES_DIR / f"{name(test_module, 'sim')}-{name(testcase, 'all')}-{stamp}.{fmt}"
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """What defines one compiled model."""
@@ -74,6 +131,7 @@ class ModelSpec:
     timing: bool = True  # clock generated in HDL
     extra_args: tuple[str, ...] = ()
     waves: bool = False
+    trace_format: str = "fst"  # of a traced build: build() sets it (trace_format())
     # what Python may see of the top module: None makes every signal of it public (the unit
     # harnesses); otherwise (name, writable) pairs, the rest is left to Verilator to optimise
     public: tuple[tuple[str, bool], ...] | None = None
@@ -95,6 +153,7 @@ class ModelSpec:
             "timing": self.timing,
             "extra": list(self.extra_args),
             "waves": self.waves,
+            **({"trace_format": self.trace_format} if self.waves else {}),
             "names": [p.name for p in self.sources + self.cpp_sources],
             "public": self.public_vlt(),
             "make": MAKE_ARGS,
@@ -109,14 +168,15 @@ class ModelSpec:
 
     def description(self) -> dict:
         """What the cache lists for this model (``nicsim cache``)."""
-        return {"top": self.top, "parameters": dict(self.parameters), "waves": self.waves}
+        return {"top": self.top, "parameters": dict(self.parameters),
+                "waves": self.trace_format if self.waves else False}
 
     def build_args(self) -> list[str]:
         args = ["-Wno-fatal", "-O3", "--x-assign", "fast", "--x-initial", "fast"]
         if self.timing:
             args += ["--timing", "-CFLAGS", "-std=c++20 -fcoroutines"]
         if self.waves:
-            args += ["--trace-fst", "--trace-structs"]
+            args += ["--trace-fst" if self.trace_format == "fst" else "--trace", "--trace-structs"]
         args += list(self.extra_args)
         args += [str(p) for p in self.cpp_sources]
         return args
@@ -161,7 +221,8 @@ class Model:
         env.update(extra_env or {})
         test_args: list[str] = []
         if self.spec.waves:
-            trace_file = trace_file or self.build_dir / "dump.fst"
+            trace_file = trace_file or trace_path(test_module, testcase, self.spec.trace_format)
+            trace_file.parent.mkdir(parents=True, exist_ok=True)
             test_args = ["--trace-file", str(trace_file)]
             env["NICSIM_TRACE_FILE"] = str(trace_file)
         results = self.build_dir / f"{results_name}.xml"
@@ -186,6 +247,8 @@ class Model:
         if self.spec.waves:
             print(f"waveform: {trace_file}")
             (BUILD_ROOT / "last_trace").write_text(str(trace_file))
+            with open(WAVES_DIR / "written.log", "a") as log:  # for pytest's summary
+                log.write(f"{time.time():.3f} {trace_file}\n")
         return results
 
 
@@ -242,6 +305,8 @@ def build(spec: ModelSpec, root: Path | None = None) -> Model:
     A new build then prunes the cache (``root``, default ``build/sim``) to its bound."""
     root = SIM_ROOT if root is None else root
     bound = model_cache.bound_bytes()  # a bad setting fails here, before anything changes
+    if spec.waves:
+        spec = replace(spec, trace_format=trace_format())
     setup_verilator_env()
     digest = spec.digest()
     build_dir = root / f"{spec.top}-{digest}"
