@@ -28,10 +28,9 @@ bench: setup
 lint: setup
 	$(VENV)/bin/nicsim lint
 
-# open the last waveform written by a run with WAVES=1
-waves:
-	@test -f build/last_trace || { echo "no trace yet: run e.g. 'WAVES=1 make demo'"; exit 1; }
-	gtkwave "$$(cat build/last_trace)" tb/waves/nic.gtkw
+# open the newest waveform written by a run with WAVES=1, with the view of its flow
+waves: setup
+	$(VENV)/bin/nicsim waves $(TRACE)
 
 # regenerate rtl/nic/nic_defs.vh from host/layout.py (the test suite checks it is up to date)
 gen: setup

@@ -4,6 +4,7 @@
     nicsim sim MODULE [TEST]   run a cocotb scenario module (WAVES=1 for an FST trace)
     nicsim bench               run the benchmarks, write build/bench/results.json
     nicsim cache [--prune|--clear]  list the cached models; apply the bound; empty the cache
+    nicsim waves [TRACE]       open a trace (default: the newest) in GTKWave with its flow's view
     nicsim lint                verilator --lint-only -Wall on rtl/nic, ruff on Python
     nicsim serve ...           the user-level stack's services on a TAP device (see --help)
 """
@@ -82,6 +83,32 @@ def _cache(args: argparse.Namespace) -> int:
     return 0
 
 
+def _waves(args: argparse.Namespace) -> int:
+    import shutil
+
+    from tb.runner import WAVES_DIR
+    from tb.waves import layouts, trace
+
+    path = Path(args.trace) if args.trace else trace.newest(WAVES_DIR)
+    if path is None:
+        print(f"nicsim waves: no trace in {WAVES_DIR}: run e.g. 'WAVES=1 make demo'",
+              file=sys.stderr)
+        return 2
+    info = trace.read(path)
+    lay = layouts.choose(info, args.layout)
+    view, left_out = layouts.write_view(info, lay)
+    note = f" ({left_out} signals of the layout are not in this trace)" if left_out else ""
+    print(f"{lay.name} view of {path}: {view}{note}")
+    if args.no_open:
+        return 0
+    viewer = shutil.which("gtkwave")
+    if viewer is None:
+        print("nicsim waves: gtkwave is not installed (Debian: apt-get install gtkwave); "
+              f"open {path} with {view} in any GTKWave", file=sys.stderr)
+        return 2
+    return subprocess.call([viewer, str(path), str(view)])
+
+
 def _lint(args: argparse.Namespace) -> int:
     from tb.runner import RTL_DIR, setup_verilator_env
 
@@ -141,6 +168,13 @@ def main(argv: list[str] | None = None) -> int:
                    "until the cache is within its bound")
     g.add_argument("--clear", action="store_true", help="remove every cached model not in use")
     p.set_defaults(func=_cache)
+    p = sub.add_parser("waves", help="open a trace in GTKWave with the view of its flow")
+    p.add_argument("trace", nargs="?", help="a .vcd or .fst file (default: the newest in "
+                   "build/waves)")
+    p.add_argument("--layout", help="tx, rx, udp or tcp (default: chosen by the trace's "
+                   "scenario and top)")
+    p.add_argument("--no-open", action="store_true", help="write the view, do not start GTKWave")
+    p.set_defaults(func=_waves)
     p = sub.add_parser("lint", help="verilator lint and ruff")
     p.set_defaults(func=_lint)
     sub.add_parser("serve", help="serve echo/discard/http on a TAP device (nicsim serve -h)")

@@ -202,6 +202,11 @@ EVENT = Record("EV", [
     Field("PHASE", 127, 1),    # 1 in the queue's first lap, flips every lap
 ])
 
+# the doorbell broadcast inside the NIC (nic_regs -> the engines): which VI register was written
+DB_KIND_TX = 0        # TX_DOORBELL: new TX producer index
+DB_KIND_RX = 1        # RX_DOORBELL: new RX producer index
+DB_KIND_EVQ_READ = 2  # EVQ_READ: the host's event queue read index
+
 EV_TYPE_TX = 1
 EV_TYPE_RX = 2
 EV_TYPE_ERROR = 3
@@ -247,7 +252,7 @@ def _module_constants() -> list[tuple[str, int, str]]:
             out.append((f"{rec.name}_{f.name}_LSB", f.lsb, ""))
             out.append((f"{rec.name}_{f.name}_W", f.width, ""))
     mod = sys.modules[__name__]
-    for prefix in ("EV_TYPE_", "ERR_", "RXF_", "IPPROTO_"):
+    for prefix in ("DB_KIND_", "EV_TYPE_", "ERR_", "RXF_", "IPPROTO_"):
         out += [(k, getattr(mod, k), "") for k in dir(mod) if k.startswith(prefix)]
     return out
 

@@ -246,7 +246,6 @@ class Model:
         check_results(results)
         if self.spec.waves:
             print(f"waveform: {trace_file}")
-            (BUILD_ROOT / "last_trace").write_text(str(trace_file))
             with open(WAVES_DIR / "written.log", "a") as log:  # for pytest's summary
                 log.write(f"{time.time():.3f} {trace_file}\n")
         return results

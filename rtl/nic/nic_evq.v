@@ -472,7 +472,7 @@ wire [15:0] scan_pending = done_mem[scan_reg] - rd_mem[scan_reg];
 wire scan_fire = !cfg_vi_valid && enabled_reg[scan_reg] && armed_reg[scan_reg] &&
                  !irq_reg[scan_reg] && scan_pending != 16'd0 && !scan_pending[15] &&
                  ((now_reg - fire_mem[scan_reg]) >= mod_mem[scan_reg]);
-wire db_evq = db_valid && db_kind == 2'd2;
+wire db_evq = db_valid && db_kind == DB_KIND_EVQ_READ[1:0];
 
 // ------------------------------------------------------------------------------ state update
 

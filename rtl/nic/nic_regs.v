@@ -276,9 +276,9 @@ always @* begin
     if (wr_db) begin
         db_vi_next = wr_vi_wide[VI_W-1:0];
         case (wr_off)
-            VIREG_TX_DOORBELL[11:0]: begin db_valid_next = 1'b1; db_kind_next = 2'd0; end
-            VIREG_RX_DOORBELL[11:0]: begin db_valid_next = 1'b1; db_kind_next = 2'd1; end
-            VIREG_EVQ_READ[11:0]: begin db_valid_next = 1'b1; db_kind_next = 2'd2; end
+            VIREG_TX_DOORBELL[11:0]: begin db_valid_next = 1'b1; db_kind_next = DB_KIND_TX[1:0]; end
+            VIREG_RX_DOORBELL[11:0]: begin db_valid_next = 1'b1; db_kind_next = DB_KIND_RX[1:0]; end
+            VIREG_EVQ_READ[11:0]: begin db_valid_next = 1'b1; db_kind_next = DB_KIND_EVQ_READ[1:0]; end
             default: ;
         endcase
     end

@@ -188,7 +188,7 @@ reg [VI_W-1:0]       init_vi_reg;
 reg                  dbh_valid_reg;
 reg [VI_W-1:0]       dbh_vi_reg;
 reg [15:0]           dbh_value_reg;
-wire db_rx = db_valid && db_kind == 2'd1;
+wire db_rx = db_valid && db_kind == DB_KIND_RX[1:0];
 wire db_now_valid = dbh_valid_reg || db_rx;
 wire [VI_W-1:0] db_now_vi = dbh_valid_reg ? dbh_vi_reg : db_vi;
 wire [15:0] db_now_value = dbh_valid_reg ? dbh_value_reg : db_value[15:0];

@@ -157,8 +157,8 @@ initial begin
     end
 end
 
-wire db_tx = db_valid && db_kind == 2'd0;
-wire db_evq = db_valid && db_kind == 2'd2;
+wire db_tx = db_valid && db_kind == DB_KIND_TX[1:0];
+wire db_evq = db_valid && db_kind == DB_KIND_EVQ_READ[1:0];
 
 // ------------------------------------------------------------------------------ scheduler
 

@@ -1,0 +1,122 @@
+"""What a trace file holds, read without a waveform library: its signal names as GTKWave shows
+them (``scope.sub.name[msb:lsb]``), its end time and its time unit.
+
+VCD is read directly: the header up to ``$enddefinitions``, and the last time stamp from the
+file's tail. FST is read through GTKWave's own ``fst2vcd`` (only its header: the conversion is
+stopped there), so an FST trace needs GTKWave installed, as viewing it does anyway.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from tb.errors import SettingError
+
+_TIMESCALE = {"s": 10**12, "ms": 10**9, "us": 10**6, "ns": 10**3, "ps": 1, "fs": 0}
+
+
+class TraceError(SettingError):
+    """A trace that cannot be read: the message is one line for the user."""
+
+
+@dataclass
+class TraceInfo:
+    path: Path
+    signals: list[str]      # full names, in the trace's order
+    top: str                # the first scope below $rootio: the sim top module
+    timescale_ps: float     # one trace time unit in ps
+    end_time: int | None    # last time stamp (trace units), None if not known (FST)
+
+
+def _header_lines_vcd(path: Path) -> Iterator[str]:
+    with open(path, errors="replace") as f:
+        for line in f:
+            yield line
+            if "$enddefinitions" in line:
+                return
+
+
+def _header_lines_fst(path: Path) -> Iterator[str]:
+    tool = shutil.which("fst2vcd")
+    if tool is None:
+        raise TraceError(f"{path.name} is FST: reading it needs GTKWave's fst2vcd "
+                         "(Debian: apt-get install gtkwave), or record VCD with WAVES_FORMAT=vcd")
+    proc = subprocess.Popen([tool, "-f", str(path)], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True, errors="replace")
+    try:
+        for line in proc.stdout:
+            yield line
+            if "$enddefinitions" in line:
+                return
+    finally:
+        proc.kill()  # our own child: the header is all we need
+        proc.wait()
+
+
+def _parse_header(lines: Iterable[str]) -> tuple[list[str], str, float]:
+    scopes: list[str] = []
+    signals: list[str] = []
+    top = ""
+    timescale_ps = 1.0
+    text = iter(lines)
+    for line in text:
+        tokens = line.split()
+        if not tokens:
+            continue
+        if tokens[0] == "$timescale":
+            spec = " ".join(tokens[1:])
+            while "$end" not in spec:
+                spec += " " + next(text).strip()
+            m = re.match(r"\s*(\d+)\s*(s|ms|us|ns|ps|fs)", spec)
+            if m:
+                timescale_ps = int(m.group(1)) * (_TIMESCALE[m.group(2)] or 0.001)
+        elif tokens[0] == "$scope" and len(tokens) >= 3:
+            scopes.append(tokens[2])
+            if len(scopes) == 1 and tokens[2] != "$rootio" and not top:
+                top = tokens[2]
+        elif tokens[0] == "$upscope" and scopes:
+            scopes.pop()
+        elif tokens[0] == "$var" and len(tokens) >= 5:
+            name = tokens[4]
+            if len(tokens) > 5 and tokens[5] != "$end":
+                name += tokens[5]  # a separate range: "[4:0]"
+            if scopes and scopes[0] != "$rootio":
+                signals.append(".".join(scopes + [name]))
+    return signals, top, timescale_ps
+
+
+def _vcd_end_time(path: Path) -> int | None:
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        f.seek(max(0, size - 65536))
+        tail = f.read()
+    stamps = re.findall(rb"^#(\d+)\s*$", tail, re.M)
+    return int(stamps[-1]) if stamps else None
+
+
+def read(path: Path | str) -> TraceInfo:
+    path = Path(path)
+    if not path.is_file():
+        raise TraceError(f"no trace at {path}")
+    if path.suffix == ".vcd":
+        signals, top, ts = _parse_header(_header_lines_vcd(path))
+        end = _vcd_end_time(path)
+    elif path.suffix == ".fst":
+        signals, top, ts = _parse_header(_header_lines_fst(path))
+        end = None
+    else:
+        raise TraceError(f"{path.name}: not a trace this project writes (.vcd or .fst)")
+    if not signals:
+        raise TraceError(f"{path} holds no signals (an unfinished or empty trace?)")
+    return TraceInfo(path, signals, top or signals[0].split(".", 1)[0], ts, end)
+
+
+def newest(folder: Path) -> Path | None:
+    traces = [p for p in folder.glob("*") if p.suffix in (".vcd", ".fst")]
+    return max(traces, key=os.path.getmtime) if traces else None
