@@ -40,6 +40,8 @@ BUILD_PRODUCTS = ("*.gch", "*.o", "*.a")
 RTL_DIR = ROOT / "rtl" / "nic"
 TB_HDL_DIR = ROOT / "tb" / "hdl"
 TB_DPI_DIR = ROOT / "tb" / "dpi"
+# the simulator's main loop, in place of cocotb's own (the same VPI regions, plus a trace window)
+MAIN_CPP = TB_DPI_DIR / "nicsim_main.cpp"
 
 
 def setup_verilator_env() -> None:
@@ -159,7 +161,7 @@ class ModelSpec:
             "make": MAKE_ARGS,
         }
         h.update(json.dumps(meta, sort_keys=True, default=str).encode())
-        for path in self.sources + self.cpp_sources:
+        for path in (MAIN_CPP, *self.sources, *self.cpp_sources):
             h.update(path.read_bytes())
         for inc in self.includes:
             for vh in sorted(list(inc.glob("*.vh")) + list(inc.glob("*.h"))):
@@ -267,14 +269,20 @@ def _verilator_runner():
     Making every signal public costs a symbol table that takes many minutes to compile for the
     two-host model and slows the simulation; the control file written by ``build`` makes only
     the top module's signals visible to cocotb instead (for the sim tops only the ports and the
-    few internals Python uses: ``sim_top_public``). The make step gets ``MAKE_ARGS``.
+    few internals Python uses: ``sim_top_public``). The make step gets ``MAKE_ARGS``, and the
+    model's main loop is ``tb/dpi/nicsim_main.cpp`` (cocotb's, plus the WAVES_FROM/WAVES_TO
+    trace window).
     """
     from cocotb_tools.runner import Verilator
 
     class LeanVerilator(Verilator):
         def _build_command(self):
             cmds = super()._build_command()
-            cmds[0] = [a for a in cmds[0] if a != "--public-flat-rw"]
+            cmds[0] = [str(MAIN_CPP) if a.endswith("verilator/verilator.cpp") else a
+                       for a in cmds[0] if a != "--public-flat-rw"]
+            if str(MAIN_CPP) not in cmds[0]:
+                raise RuntimeError("cocotb's Verilator build no longer names verilator.cpp: "
+                                   "tb/runner.py cannot put nicsim_main.cpp in its place")
             if len(cmds) > 1 and cmds[1] and cmds[1][0] == "make":
                 cmds[1] = cmds[1] + list(MAKE_ARGS)
             return cmds

@@ -27,20 +27,22 @@ def demo_traces(tmp_path_factory):
     """One short traced demo run per sim top (VCD, which the suite can read without GTKWave)."""
     made = {}
 
-    def get(top: str) -> Path:
-        if top not in made:
+    def get(top: str, window: tuple[int, int] | None = None) -> Path:
+        if (top, window) not in made:
             out = tmp_path_factory.mktemp(top)
             with pytest.MonkeyPatch.context() as mp:
                 mp.setenv("WAVES_FORMAT", "vcd")
                 model = build(sim_top(top, 64, waves=True))
             test = TOPS[top][0]
             path = out / runner.trace_path("tb.scenarios.demo", test, "vcd").name
+            env = {"NICSIM_DEMO_DIR": str(out), "NICSIM_DEMO_FRAMES": "20",
+                   "NICSIM_DEMO_ROUNDS": "1", "NICSIM_DMA_LATENCY": "20"}
+            if window:
+                env.update(WAVES_FROM=str(window[0]), WAVES_TO=str(window[1]))
             model.run("tb.scenarios.demo", testcase=test, trace_file=path,
-                      results_name=f"waves-{test}",
-                      extra_env={"NICSIM_DEMO_DIR": str(out), "NICSIM_DEMO_FRAMES": "20",
-                                 "NICSIM_DEMO_ROUNDS": "1", "NICSIM_DMA_LATENCY": "20"})
-            made[top] = path
-        return made[top]
+                      results_name=f"waves-{test}", extra_env=env)
+            made[top, window] = path
+        return made[top, window]
 
     return get
 
@@ -74,6 +76,35 @@ def test_every_signal_a_view_names_is_in_the_trace(top, demo_traces):
         if name in ("udp", "tcp"):
             assert any(g.startswith("A: ") for g in groups) and any(
                 g.startswith("B: ") for g in groups)
+
+
+@pytest.mark.sim
+def test_views_mark_the_first_doorbells_and_events(demo_traces):
+    info = trace.read(demo_traces("tb_two_hosts"))
+    marks = layouts.markers(info, layouts.LAYOUTS["udp"])
+    assert len(marks) == layouts.MAX_MARKERS and marks == sorted(marks)
+    labels = [label for _, label in marks]
+    # the ping: A rings its TX doorbell, A's NIC reports the completion, B's the arrival
+    first_tx = labels.index("A TX doorbell VI1")
+    assert "A TX event VI1" in labels[first_tx:] and "B RX event VI1" in labels[first_tx:]
+    view, _ = layouts.write_view(info, layouts.LAYOUTS["udp"], info.path.with_name("m.gtkw"))
+    text = view.read_text()
+    star = re.search(r"^\*\S+ -1 (.+)$", text, re.M).group(1).split()
+    assert [int(t) for t in star] == [t for t, _ in marks]
+    assert re.findall(r"^\[markername\] [A-Z](.+)$", text, re.M) == labels
+
+
+@pytest.mark.sim
+def test_waves_from_to_keep_only_that_window(demo_traces):
+    whole = trace.read(demo_traces("tb_nic"))
+    part = trace.read(demo_traces("tb_nic", (3000, 6000)))
+    ns = 1000 / part.timescale_ps
+    assert part.start_time == 3000 * ns and 5990 * ns <= part.end_time <= 6000 * ns
+    assert whole.start_time == 0 and whole.end_time > 6000 * ns
+    assert part.path.stat().st_size < whole.path.stat().st_size / 2
+    assert part.signals == whole.signals
+    view, _ = layouts.write_view(part, layouts.choose(part), part.path.with_name("w.gtkw"))
+    assert f"[timestart] {part.start_time}" in view.read_text()
 
 
 def test_descriptor_fetch_and_packet_reads_are_told_apart_by_name():

@@ -6,13 +6,13 @@ DMA, wire, event), each a group of signals named relative to a NIC instance. ``w
 resolves the names against the trace's own signal list, so tops, hosts and bit ranges always
 match what was recorded, and writes a ``.gtkw`` beside the trace: buses in hex, counts in
 decimal, states and codes by name (translate filters made from ``host/layout.py`` and the RTL's
-own state encodings), zoomed to fit, with the named markers the scenario recorded.
+own state encodings), zoomed to fit, with named markers at the first doorbells and events.
 ``missing()`` lists what a layout names but a trace lacks: the suite requires it to be empty.
 """
 
 from __future__ import annotations
 
-import json
+import itertools
 import math
 import re
 from dataclasses import dataclass
@@ -208,10 +208,6 @@ def view_path(trace: TraceInfo) -> Path:
     return trace.path.with_suffix(trace.path.suffix + ".gtkw")
 
 
-def markers_path(trace_path: Path) -> Path:
-    return trace_path.with_suffix(trace_path.suffix + ".markers.json")
-
-
 # GTKWave saves its zoom as z with 2**-z trace units across a fixed span: its own "Zoom Full"
 # of an 11,716,000 ps trace in a 1600-pixel window saved z = -21.84, so fitting T units is
 # z = -log2(T / FIT_SPAN)
@@ -233,9 +229,11 @@ def write_view(trace: TraceInfo, lay: Layout, out: Path | None = None) -> tuple[
              f'[dumpfile] "{trace.path}"', "[timestart] 0", "[size] 1600 1000",
              "[sst_width] 240", "[signals_width] 300", "[sst_expanded] 1",
              "[sst_vpaned_height] 300"]
-    marks = _markers(trace)
+    marks = markers(trace, lay)
+    lines[3] = f"[timestart] {trace.start_time}"
     if trace.end_time or marks:
-        zoom = -math.log2(max(trace.end_time or 1, 1) / FIT_SPAN)
+        span = max((trace.end_time or 0) - trace.start_time, 1)
+        zoom = -math.log2(span / FIT_SPAN)
         times = [str(t) for t, _ in marks] + ["-1"] * (MAX_MARKERS - len(marks))
         lines.append(f"*{zoom:.6f} -1 " + " ".join(times))
         lines += [f"[markername] {chr(65 + i)}{label}" for i, (_, label) in enumerate(marks)]
@@ -260,12 +258,57 @@ def write_view(trace: TraceInfo, lay: Layout, out: Path | None = None) -> tuple[
     return out, left_out
 
 
-def _markers(trace: TraceInfo) -> list[tuple[int, str]]:
-    """The first markers the run recorded beside the trace (time in trace units, label)."""
-    path = markers_path(trace.path)
-    if not path.exists():
-        return []
-    marks = json.loads(path.read_text())
-    to_units = 1000 / trace.timescale_ps  # recorded in ns
-    out = [(round(ns * to_units), str(label).replace("\n", " ")[:40]) for ns, label in marks]
+MARKED = ("db_valid", "db_kind", "db_vi", "ev_valid", "ev_ready", "ev_vi", "ev_type")
+
+
+def markers(trace: TraceInfo, lay: Layout) -> list[tuple[int, str]]:
+    """Named markers at the first doorbells and events of the hosts a layout shows, found in
+    the trace itself: a doorbell where ``db_valid`` rises (with its kind and VI), an event where
+    an event port's valid and ready rise together (with its type and VI)."""
+    names = _by_base(trace)
+    hosts = HOSTS.get(trace.top, {})
+    two = hosts.get("A") != hosts.get("B")
+    roles = sorted({role for role, _ in lay.stages}) if two else ["A"]
+    watch: dict[str, tuple[str, str]] = {}  # full name -> (role, signal)
+    for role in roles:
+        for sig in MARKED:
+            full = names.get(_full_path(trace, role, sig))
+            if full is None:
+                return []  # not a trace of the whole NIC
+            watch[full] = (role, sig)
+    ports = _width(names[_full_path(trace, roles[0], "ev_valid")])
+    vi_w = _width(names[_full_path(trace, roles[0], "ev_vi")]) // ports
+    type_w = _width(names[_full_path(trace, roles[0], "ev_type")]) // ports
+    kinds, types = filters()["db_kind"], filters()["ev_type"]
+    out: list[tuple[int, str]] = []
+
+    def edges(at: int, role: str, now: dict[str, int], was: dict[str, int]) -> None:
+        label = f"{role} " if two else ""
+        if now["db_valid"] and not was["db_valid"]:
+            out.append((at, f"{label}{kinds.get(now['db_kind'], '?')} doorbell VI{now['db_vi']}"))
+        fired = now["ev_valid"] & now["ev_ready"] & ~(was["ev_valid"] & was["ev_ready"])
+        for port in range(ports):
+            if fired >> port & 1:
+                vi = now["ev_vi"] >> (port * vi_w) & ((1 << vi_w) - 1)
+                kind = types.get(now["ev_type"] >> (port * type_w) & ((1 << type_w) - 1), "?")
+                out.append((at, f"{label}{kind} event VI{vi}"))
+
+    state = {role: dict.fromkeys(MARKED, 0) for role in roles}
+    before = {role: dict(v) for role, v in state.items()}
+    current = None
+    for t, full, value in itertools.chain(trace.changes(watch), [(None, None, None)]):
+        if t != current and current is not None:  # a time step is complete: compare
+            for role in roles:
+                edges(current, role, state[role], before[role])
+                before[role] = dict(state[role])
+            if len(out) >= MAX_MARKERS or t is None:
+                break
+        current = t
+        role, sig = watch[full]
+        state[role][sig] = int(value, 2) if set(value) <= {"0", "1"} else 0
     return sorted(out)[:MAX_MARKERS]
+
+
+def _width(full_name: str) -> int:
+    m = re.search(r"\[(\d+):(\d+)\]$", full_name)
+    return int(m.group(1)) - int(m.group(2)) + 1 if m else 1

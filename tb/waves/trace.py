@@ -13,7 +13,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tb.errors import SettingError
@@ -32,6 +32,30 @@ class TraceInfo:
     top: str                # the first scope below $rootio: the sim top module
     timescale_ps: float     # one trace time unit in ps
     end_time: int | None    # last time stamp (trace units), None if not known (FST)
+    start_time: int = 0     # first time stamp (a trace window starts late: WAVES_FROM)
+    ids: dict[str, str] = field(default_factory=dict, repr=False)  # name -> VCD identifier
+
+    def changes(self, names: Iterable[str]) -> Iterator[tuple[int, str, str]]:
+        """(time, name, value) of every change of the named signals, in time order; values
+        as the VCD has them ("1", "0", "x", or the bits of a vector)."""
+        want: dict[str, list[str]] = {}
+        for name in names:
+            want.setdefault(self.ids[name], []).append(name)
+        now = 0
+        lines = (_body_lines_vcd(self.path) if self.path.suffix == ".vcd"
+                 else _body_lines_fst(self.path))
+        for line in lines:
+            c = line[:1]
+            if c == "#":
+                now = int(line[1:])
+            elif c in "01xzXZ":
+                ident = line[1:].rstrip("\n")
+                for name in want.get(ident, ()):
+                    yield now, name, c
+            elif c in "bB":
+                bits, _, ident = line[1:].rstrip("\n").partition(" ")
+                for name in want.get(ident, ()):
+                    yield now, name, bits
 
 
 def _header_lines_vcd(path: Path) -> Iterator[str]:
@@ -59,9 +83,31 @@ def _header_lines_fst(path: Path) -> Iterator[str]:
         proc.wait()
 
 
-def _parse_header(lines: Iterable[str]) -> tuple[list[str], str, float]:
+def _body_lines_vcd(path: Path) -> Iterator[str]:
+    with open(path, errors="replace") as f:
+        for line in f:
+            if "$enddefinitions" in line:
+                break
+        yield from f
+
+
+def _body_lines_fst(path: Path) -> Iterator[str]:
+    proc = subprocess.Popen([shutil.which("fst2vcd") or "fst2vcd", "-f", str(path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            errors="replace")
+    try:
+        for line in proc.stdout:
+            if "$enddefinitions" in line:
+                break
+        yield from proc.stdout
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def _parse_header(lines: Iterable[str]) -> tuple[dict[str, str], str, float]:
     scopes: list[str] = []
-    signals: list[str] = []
+    signals: dict[str, str] = {}
     top = ""
     timescale_ps = 1.0
     text = iter(lines)
@@ -87,34 +133,42 @@ def _parse_header(lines: Iterable[str]) -> tuple[list[str], str, float]:
             if len(tokens) > 5 and tokens[5] != "$end":
                 name += tokens[5]  # a separate range: "[4:0]"
             if scopes and scopes[0] != "$rootio":
-                signals.append(".".join(scopes + [name]))
+                signals[".".join(scopes + [name])] = tokens[3]
     return signals, top, timescale_ps
 
 
-def _vcd_end_time(path: Path) -> int | None:
+def _vcd_times(path: Path) -> tuple[int, int | None]:
+    """The first and last time stamps of a VCD: after the header, and in the file's tail."""
+    start = 0
+    for line in _body_lines_vcd(path):
+        if line.startswith("#"):
+            start = int(line[1:])
+            break
     size = path.stat().st_size
     with open(path, "rb") as f:
         f.seek(max(0, size - 65536))
         tail = f.read()
     stamps = re.findall(rb"^#(\d+)\s*$", tail, re.M)
-    return int(stamps[-1]) if stamps else None
+    return start, (int(stamps[-1]) if stamps else None)
 
 
 def read(path: Path | str) -> TraceInfo:
     path = Path(path)
     if not path.is_file():
         raise TraceError(f"no trace at {path}")
+    start = 0
     if path.suffix == ".vcd":
-        signals, top, ts = _parse_header(_header_lines_vcd(path))
-        end = _vcd_end_time(path)
+        ids, top, ts = _parse_header(_header_lines_vcd(path))
+        start, end = _vcd_times(path)
     elif path.suffix == ".fst":
-        signals, top, ts = _parse_header(_header_lines_fst(path))
+        ids, top, ts = _parse_header(_header_lines_fst(path))
         end = None
     else:
         raise TraceError(f"{path.name}: not a trace this project writes (.vcd or .fst)")
-    if not signals:
+    if not ids:
         raise TraceError(f"{path} holds no signals (an unfinished or empty trace?)")
-    return TraceInfo(path, signals, top or signals[0].split(".", 1)[0], ts, end)
+    signals = list(ids)
+    return TraceInfo(path, signals, top or signals[0].split(".", 1)[0], ts, end, start, ids)
 
 
 def newest(folder: Path) -> Path | None:
