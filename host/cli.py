@@ -17,21 +17,47 @@ import sys
 import time
 from pathlib import Path
 
+from host.cliutil import OneLineParser
+
 ROOT = Path(__file__).resolve().parent.parent
+
+
+DATA_WIDTHS = (64, 128, 256, 512)
+
+
+def _check_model_args(args: argparse.Namespace) -> None:
+    """Parameters and settings, checked before anything is built."""
+    from tb.errors import SettingError
+    from tb.runner import check_settings
+
+    if args.data_width not in DATA_WIDTHS:
+        raise SettingError(f"--data-width {args.data_width}: the NIC is built at "
+                           f"{', '.join(map(str, DATA_WIDTHS))} bits")
+    if not 0 <= args.dma_latency <= 0xFFFF:
+        raise SettingError(f"--dma-latency {args.dma_latency}: give 0 to 65535 cycles")
+    for name in ("frames", "rounds"):
+        value = getattr(args, name, None)
+        if value is not None and not 1 <= value <= 1_000_000:
+            raise SettingError(f"--{name} {value}: give 1 to 1000000")
+    check_settings()
 
 
 def _sim(args: argparse.Namespace) -> int:
     from tb.runner import build, sim_top
+    from tb.scenario_info import pick_top
 
-    model = build(sim_top(args.top, args.data_width))
-    env = {"NICSIM_DMA_LATENCY": str(args.dma_latency)}
-    model.run(args.module, testcase=args.test, extra_env=env)
+    top = pick_top(args.module, args.test, args.top)  # a missing module or test, a wrong top
+    _check_model_args(args)
+    with build(sim_top(top, args.data_width)) as model:
+        env = {"NICSIM_DMA_LATENCY": str(args.dma_latency)}
+        model.run(args.module, testcase=args.test, extra_env=env)
     return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
     from tb.runner import BUILD_ROOT, build, sim_top
 
+    _check_model_args(args)
     out = Path(args.out) if args.out else BUILD_ROOT / "demo"
     out.mkdir(parents=True, exist_ok=True)
     env = {"NICSIM_DMA_LATENCY": str(args.dma_latency), "NICSIM_DEMO_DIR": str(out),
@@ -142,8 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "serve":
         return _serve(argv[1:])
-    parser = argparse.ArgumentParser(prog="nicsim", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = OneLineParser(prog="nicsim", description=__doc__,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("demo", help="run the demo on the simulated NIC")
     p.add_argument("--frames", type=int, default=2000, help="datagrams in the burst")
@@ -155,7 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("sim", help="run a cocotb scenario module on a sim top")
     p.add_argument("module", help="e.g. tb.scenarios.test_tx")
     p.add_argument("test", nargs="?", default=None)
-    p.add_argument("--top", default="tb_nic")
+    p.add_argument("--top", help="tb_nic or tb_two_hosts (default: the one the scenario "
+                   "declares)")
     p.add_argument("--data-width", type=int, default=512)
     p.add_argument("--dma-latency", type=int, default=125)
     p.set_defaults(func=_sim)
@@ -186,6 +213,10 @@ def main(argv: list[str] | None = None) -> int:
     except SettingError as e:
         print(f"nicsim: {e}", file=sys.stderr)
         return 2
+    except AssertionError as e:  # a simulation that failed: its log is above, the cause here
+        print(f"nicsim: {args.cmd} failed: {str(e).splitlines()[0] if str(e) else e!r}",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -109,6 +109,35 @@ VCD_FALLBACK = ("waves: writing VCD, not FST: the C++ compiler has no lz4.h for 
                 "writer (Debian: apt-get install liblz4-dev)")
 
 
+def _ns_setting(name: str) -> float | None:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        raise WavesConfigError(f"{name}={raw!r} is not a time: give simulated ns, e.g. 2000")
+    return value
+
+
+def check_settings() -> None:
+    """The environment settings a run reads, checked before anything is built or run: one
+    SettingError line naming the bad one."""
+    model_cache.bound_bytes()
+    if waves_requested():
+        trace_format()
+    start, stop = _ns_setting("WAVES_FROM"), _ns_setting("WAVES_TO")
+    if start is not None and stop is not None and stop <= start:
+        raise WavesConfigError(f"WAVES_TO={stop:g} is not after WAVES_FROM={start:g}")
+    pcap = os.environ.get("PCAP")
+    if pcap:
+        folder = Path(pcap).resolve().parent
+        if not folder.is_dir() or not os.access(folder, os.W_OK):
+            raise SettingError(f"PCAP={pcap}: no writable folder {folder} for it")
+
+
 def trace_path(test_module: str | list[str], testcase: str | list[str] | None, fmt: str) -> Path:
     """A trace file of its own for each run: build/waves/<scenario>-<test>-<time>.<fmt>."""
     def name(x: str | list[str] | None, default: str) -> str:
@@ -311,7 +340,8 @@ def build(spec: ModelSpec, root: Path | None = None) -> Model:
     """Return the compiled model for ``spec``, building it only if no cached build matches.
     A new build then prunes the cache (``root``, default ``build/sim``) to its bound."""
     root = SIM_ROOT if root is None else root
-    bound = model_cache.bound_bytes()  # a bad setting fails here, before anything changes
+    check_settings()  # a bad setting fails here, before anything changes
+    bound = model_cache.bound_bytes()
     if spec.waves:
         spec = replace(spec, trace_format=trace_format())
     setup_verilator_env()

@@ -1,6 +1,6 @@
 """``nicsim serve``: run the stack and its services.
 
-    nicsim serve --direct --tap NAME --ip ADDR/PREFIX [--gateway ADDR] [--mac MAC]
+    nicsim serve --direct --tap NAME [--create-tap] --ip ADDR/PREFIX [--gateway ADDR] [--mac MAC]
                  [--echo PORT] [--discard PORT] [--http PORT --root DIR]
 
 ``--direct`` runs the stack straight on an existing Linux TAP device (no simulated NIC). It
@@ -17,18 +17,23 @@ import signal
 import sys
 import time
 
+from ..cliutil import OneLineParser
 from .api import Stack
 from .iface import Interface
+from .iface.interface import parse_cidr
 from .phy.tap import TapDevice
 from .services import ServiceHost
+from .wire.ethernet import mac_from_str
 from .wire.ipv4 import ip_from_str
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="nicsim serve", description=__doc__.split("\n\n")[0])
+    p = OneLineParser(prog="nicsim serve", description=__doc__.split("\n\n")[0])
     p.add_argument("--direct", action="store_true",
-                   help="run on a TAP device directly (the only mode available now)")
+                   help="run on a TAP device directly (required: the only mode there is)")
     p.add_argument("--tap", help="name of an existing TAP interface")
+    p.add_argument("--create-tap", action="store_true",
+                   help="make the TAP device if it does not exist (needs CAP_NET_ADMIN)")
     p.add_argument("--ip", help="our address with prefix, e.g. 198.18.0.2/24")
     p.add_argument("--gateway", help="next hop for off-link destinations")
     p.add_argument("--mac", help="our MAC (default: 02:00 + the IPv4 address)")
@@ -40,33 +45,48 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _check(args: argparse.Namespace) -> str | None:
+    """What is wrong with the arguments, in one line, or None; checked before anything opens."""
+    if not args.direct:
+        return "--direct is required (the stack on a TAP device is the only mode there is)"
+    if not args.tap or not args.ip:
+        return "--direct needs --tap NAME and --ip ADDR/PREFIX"
+    if args.echo is None and args.discard is None and args.http is None:
+        return "nothing to serve (give --echo, --discard and/or --http)"
+    if args.http is not None and not args.root:
+        return "--http needs --root DIR"
+    if args.root is not None and not os.path.isdir(args.root):
+        return f"--root {args.root}: not a directory"
+    for name in ("echo", "discard", "http"):
+        port = getattr(args, name)
+        if port is not None and not 1 <= port <= 65535:
+            return f"--{name} {port}: a port is 1 to 65535"
+    if not 576 <= args.mtu <= 9000:
+        return f"--mtu {args.mtu}: give 576 to 9000"
+    try:
+        parse_cidr(args.ip)
+        if args.gateway:
+            ip_from_str(args.gateway)
+        if args.mac:
+            mac_from_str(args.mac)
+    except ValueError as e:
+        return str(e)
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if not args.direct:
-        print("nicsim serve: the simulated-NIC mode is not available yet; "
-              "use --direct --tap NAME to run the stack on a TAP device", file=sys.stderr)
+    problem = _check(args)
+    if problem:
+        print(f"nicsim serve: {problem}", file=sys.stderr)
         return 2
-    if not args.tap or not args.ip:
-        print("nicsim serve: --direct needs --tap NAME and --ip ADDR/PREFIX", file=sys.stderr)
-        return 2
-    if args.http is not None and not args.root:
-        print("nicsim serve: --http needs --root DIR", file=sys.stderr)
-        return 2
-    if args.echo is None and args.discard is None and args.http is None:
-        print("nicsim serve: nothing to serve (give --echo, --discard and/or --http)",
-              file=sys.stderr)
-        return 2
-    try:
-        addr = ip_from_str(args.ip.partition("/")[0])
-    except ValueError as e:
-        print(f"nicsim serve: {e}", file=sys.stderr)
-        return 2
+    addr = ip_from_str(args.ip.partition("/")[0])
     mac = args.mac or "02:00:" + ":".join(f"{b:02x}" for b in addr)
     try:
-        device = TapDevice(args.tap, mtu=args.mtu)
+        device = TapDevice(args.tap, mtu=args.mtu, create=args.create_tap)
     except OSError as e:
-        print(f"nicsim serve: cannot open TAP {args.tap!r}: {e}", file=sys.stderr)
-        return 1
+        print(f"nicsim serve: cannot open TAP {args.tap!r}: {e.strerror or e}", file=sys.stderr)
+        return 2
 
     stop = {"flag": False}
     wake_r, wake_w = os.pipe()

@@ -25,6 +25,8 @@ from tb.bench import append_record
 from tb.env import CLOCK_NS, NicBench, now_ns
 from tb.scenarios.apps import ring_pages
 
+SIM_TOP = "tb_nic"  # the sim top these tests run on (tb/scenario_info.py)
+
 OUT = os.environ.get("NICSIM_BENCH_OUT", "build/bench/partial.jsonl")
 DATA_WIDTH = int(os.environ.get("NICSIM_DATA_WIDTH", "512"))
 LATENCY = int(os.environ.get("NICSIM_DMA_LATENCY", "0"))

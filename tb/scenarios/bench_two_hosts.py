@@ -9,6 +9,8 @@ from tb.env import NicBench
 from tb.scenarios.apps import app_on, ping_pong
 from tb.scenarios.bench import LATENCY, record
 
+SIM_TOP = "tb_two_hosts"  # the sim top these tests run on (tb/scenario_info.py)
+
 PAYLOADS = (0, 64, 256, 1024, 1472)
 ROUNDS = 16
 

@@ -19,6 +19,9 @@ import cocotb
 from tb.env import CLOCK_NS, NicBench, now_ns
 from tb.scenarios.apps import TxApp, app_on, parse_udp, ping_pong, udp_payload
 
+# the sim top each test runs on (tb/scenario_info.py)
+SIM_TOPS = {"udp_burst": "tb_nic", "udp_ping_pong": "tb_two_hosts"}
+
 
 @cocotb.test(timeout_time=200_000, timeout_unit="us")
 async def udp_burst(dut):

@@ -29,6 +29,8 @@ from tb.scenarios.apps import (
     udp_payload,
 )
 
+SIM_TOP = "tb_two_hosts"  # the sim top these tests run on (tb/scenario_info.py)
+
 TEST_TIMEOUT_US = 40_000
 QUICK = os.environ.get("NICSIM_QUICK", "0") != "0"
 

@@ -27,6 +27,8 @@ from host.stack.socket.tcp import TcpConfig
 from host.stack.wire import ip_from_str, mac_from_str
 from tb.env import CLOCK_NS, NicBench, SimHost, now_ns
 
+SIM_TOP = "tb_two_hosts"  # the sim top these tests run on (tb/scenario_info.py)
+
 QUICK = os.environ.get("NICSIM_QUICK", "0") != "0"
 # the 1 MiB by default; SOAK=1 a longer run; NICSIM_TCP_BULK sets any size
 SOAK = os.environ.get("SOAK", "0") != "0"

@@ -18,6 +18,8 @@ from host.udpsend import MAX_PAYLOAD
 from tb.env import NicBench
 from tb.scenarios.apps import TxApp, parse_udp, ring_pages, udp_payload
 
+SIM_TOP = "tb_nic"  # the sim top these tests run on (tb/scenario_info.py)
+
 TEST_TIMEOUT_US = 20_000  # simulated time: no test can hang a run
 QUICK = os.environ.get("NICSIM_QUICK", "0") != "0"  # the reduced set (slow AxiRam memory model)
 

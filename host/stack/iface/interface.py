@@ -65,12 +65,14 @@ class InterfaceConfig:
     isn_secret: bytes | None = None
 
 
-def _parse_cidr(ip) -> tuple[bytes, int]:
+def parse_cidr(ip) -> tuple[bytes, int]:
     if isinstance(ip, tuple):
         addr, prefix = ip
         return (ip_from_str(addr) if isinstance(addr, str) else bytes(addr)), int(prefix)
     text = str(ip)
     addr, _, prefix = text.partition("/")
+    if prefix and not (prefix.isdigit() and int(prefix) <= 32):
+        raise ValueError(f"bad prefix length in {text!r}: want /0 to /32")
     return ip_from_str(addr), int(prefix or 32)
 
 
@@ -83,7 +85,7 @@ class Interface:
         self.config = config or InterfaceConfig()
         cfg = self.config
         self.mac = mac_from_str(mac) if isinstance(mac, str) else bytes(mac)
-        self.ip, self.prefix_len = _parse_cidr(ip)
+        self.ip, self.prefix_len = parse_cidr(ip)
         if not 0 <= self.prefix_len <= 32:
             raise ValueError("bad prefix length")
         self._ip_int = int.from_bytes(self.ip, "big")

@@ -1,8 +1,9 @@
 """A Linux TAP interface (``/dev/net/tun`` with IFF_TAP | IFF_NO_PI), non-blocking.
 
-Attaches to an existing TAP device by name (or creates a non-persistent one if the caller has
-CAP_NET_ADMIN). The TX buffer handed out is one preallocated bytearray per device; ``commit``
-writes it to the fd with a single ``os.write``.
+Attaches to an existing TAP device by name; with ``create=True`` it makes a non-persistent one
+if there is none (the caller needs CAP_NET_ADMIN), otherwise a missing name is an error, not a
+new, unconnected device. The TX buffer handed out is one preallocated bytearray per device;
+``commit`` writes it to the fd with a single ``os.write``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import errno
 import fcntl
 import os
 import select
+import socket
 import struct
 
 from .device import Device, DeviceCapabilities, RxToken, TxToken
@@ -21,15 +23,22 @@ IFF_NO_PI = 0x1000
 
 
 class TapDevice(Device):
-    def __init__(self, name: str, mtu: int = 1500) -> None:
+    def __init__(self, name: str, mtu: int = 1500, create: bool = False) -> None:
         self.name = name
         self.capabilities = DeviceCapabilities(mtu=mtu)
+        if not create:
+            try:
+                socket.if_nametoindex(name)  # in this thread's network namespace
+            except OSError:
+                raise FileNotFoundError(errno.ENODEV, f"no network device {name!r}") from None
         self._fd = os.open("/dev/net/tun", os.O_RDWR | os.O_NONBLOCK)
         try:
             ifr = struct.pack("16sH", name.encode(), IFF_TAP | IFF_NO_PI)
             fcntl.ioctl(self._fd, TUNSETIFF, ifr)
-        except OSError:
+        except OSError as e:
             os.close(self._fd)
+            if e.errno == errno.EINVAL:
+                raise OSError(e.errno, f"{name!r} is not a TAP device") from None
             raise
         self._rx_buf = bytearray(65536)
         self._tx_buf = bytearray(self.capabilities.max_frame)

@@ -17,8 +17,9 @@ def mac_to_str(mac: bytes) -> str:
 
 def mac_from_str(text: str) -> bytes:
     parts = text.split(":")
-    if len(parts) != 6:
-        raise ValueError(f"bad MAC address {text!r}")
+    hexdigits = set("0123456789abcdefABCDEF")
+    if len(parts) != 6 or not all(0 < len(p) <= 2 and set(p) <= hexdigits for p in parts):
+        raise ValueError(f"bad MAC address {text!r}: want six hex bytes, e.g. 02:00:c6:12:00:02")
     return bytes(int(p, 16) for p in parts)
 
 

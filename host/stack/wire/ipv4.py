@@ -21,7 +21,11 @@ _FMT = "!BBHHHBBH4s4s"
 
 
 def ip_from_str(text: str) -> bytes:
-    return _socket.inet_aton(text) if text.count(".") == 3 else _bad_ip(text)
+    """Dotted-quad IPv4 text -> 4 bytes; ValueError for anything else (999.1.2.3, 1.2.3)."""
+    parts = text.split(".")
+    if len(parts) != 4 or not all(p.isdigit() and len(p) <= 3 and int(p) <= 255 for p in parts):
+        _bad_ip(text)
+    return _socket.inet_aton(text)
 
 
 def _bad_ip(text: str) -> bytes:
