@@ -43,39 +43,39 @@ def _check_model_args(args: argparse.Namespace) -> None:
 
 
 def _sim(args: argparse.Namespace) -> int:
-    from tb.runner import build, sim_top
+    from tb.progress import Steps
+    from tb.runner import sim_top
     from tb.scenario_info import pick_top
 
     top = pick_top(args.module, args.test, args.top)  # a missing module or test, a wrong top
     _check_model_args(args)
-    with build(sim_top(top, args.data_width)) as model:
+    steps = Steps("sim", 2, args.verbose)
+    with steps.model(sim_top(top, args.data_width)) as model:
         env = {"NICSIM_DMA_LATENCY": str(args.dma_latency)}
-        model.run(args.module, testcase=args.test, extra_env=env)
+        steps.run(model, args.module, args.test, extra_env=env)
     return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from tb.runner import BUILD_ROOT, build, sim_top
+    from tb.progress import Steps
+    from tb.runner import BUILD_ROOT, sim_top
 
     _check_model_args(args)
     out = Path(args.out) if args.out else BUILD_ROOT / "demo"
     out.mkdir(parents=True, exist_ok=True)
     env = {"NICSIM_DMA_LATENCY": str(args.dma_latency), "NICSIM_DEMO_DIR": str(out),
            "NICSIM_DEMO_FRAMES": str(args.frames), "NICSIM_DEMO_ROUNDS": str(args.rounds)}
+    steps = Steps("demo", 4, args.verbose)
     for top, test, report in (("tb_nic", "udp_burst", "report.txt"),
                               ("tb_two_hosts", "udp_ping_pong", "ping_pong.txt")):
-        start = time.time()
-        with build(sim_top(top, args.data_width)) as model:
-            print(f"{top} model ready in {time.time() - start:.1f} s ({model.build_dir})")
-            model.run("tb.scenarios.demo", testcase=test, extra_env=env,
+        with steps.model(sim_top(top, args.data_width)) as model:
+            steps.run(model, "tb.scenarios.demo", test, extra_env=env,
                       results_name=f"demo-{test}")
         print((out / report).read_text())
     return 0
 
 
 def _cache(args: argparse.Namespace) -> int:
-    import time as _time
-
     from tb import model_cache as mc
     from tb.runner import SIM_ROOT
 
@@ -94,7 +94,7 @@ def _cache(args: argparse.Namespace) -> int:
     else:
         rows = [("top", "parameters", "size", "last use", "")]
         for m in models:
-            when = _time.strftime("%Y-%m-%d %H:%M:%S", _time.localtime(m.last_use))
+            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(m.last_use))
             note = " ".join(filter(None, ["traced" if m.waves else "",
                                           "in use" if m.in_use else ""]))
             rows.append((m.top, m.describe_parameters(), mc.format_size(m.size), when, note))
@@ -177,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data-width", type=int, default=512)
     p.add_argument("--dma-latency", type=int, default=125)
     p.add_argument("--out", help="folder for the reports and pcap files (default build/demo)")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="print the build and simulation logs instead of writing them to files")
     p.set_defaults(func=_demo)
     p = sub.add_parser("sim", help="run a cocotb scenario module on a sim top")
     p.add_argument("module", help="e.g. tb.scenarios.test_tx")
@@ -185,9 +187,13 @@ def main(argv: list[str] | None = None) -> int:
                    "declares)")
     p.add_argument("--data-width", type=int, default=512)
     p.add_argument("--dma-latency", type=int, default=125)
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="print the build and simulation logs instead of writing them to files")
     p.set_defaults(func=_sim)
     p = sub.add_parser("bench", help="benchmarks to build/bench/results.json")
     p.add_argument("--quick", action="store_true", help="a reduced sweep")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="print the build and simulation logs instead of writing them to files")
     p.set_defaults(func=_bench)
     p = sub.add_parser("cache", help="the model cache in build/sim (NICSIM_CACHE_GB bounds it)")
     g = p.add_mutually_exclusive_group()

@@ -9,7 +9,8 @@ import json
 import time
 from collections import defaultdict
 
-from tb.runner import BUILD_ROOT, build, sim_top
+from tb.progress import Steps
+from tb.runner import BUILD_ROOT, sim_top
 from tb.stack_bench import stack_cost_per_segment
 
 OUT_DIR = BUILD_ROOT / "bench"
@@ -19,6 +20,7 @@ TCP = "tb.scenarios.test_tcp"
 
 
 FAILURES: list[str] = []
+STEPS: Steps | None = None  # progress and log files of the current `nicsim bench`
 
 
 def _run(data_width: int, latency: int, tests: list[str], partial, ext_mem: bool = False,
@@ -34,12 +36,12 @@ def _run(data_width: int, latency: int, tests: list[str], partial, ext_mem: bool
 
 def _run_model(data_width, latency, tests, partial, ext_mem, top, module, **env) -> None:
     params = {"EXT_MEM": 1} if ext_mem else {}
-    model = build(sim_top(top, data_width, waves=False, **params))
+    model = STEPS.model(sim_top(top, data_width, waves=False, **params))
     extra = {"NICSIM_BENCH_OUT": str(partial), "NICSIM_DATA_WIDTH": str(data_width),
              "NICSIM_DMA_LATENCY": str(latency), "NICSIM_EXT_MEM": str(int(ext_mem))}
     extra.update({k: str(v) for k, v in env.items()})
     name = module.rsplit(".", 1)[-1]
-    model.run(module, testcase=tests, extra_env=extra,
+    STEPS.run(model, module, tests, extra_env=extra,
               results_name=f"{name}-{data_width}-{latency}-{int(ext_mem)}")
 
 
@@ -64,7 +66,7 @@ def _plots(results: list[dict]) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    for metric in ("tx_throughput", "rx_throughput"):
+    for metric in ("tx_stream_rate", "rx_throughput"):
         series = defaultdict(list)
         for r in results:
             if r["metric"] == metric:
@@ -91,6 +93,7 @@ def _plots(results: list[dict]) -> None:
 
 
 def main(args) -> int:
+    global STEPS
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     partial = OUT_DIR / "partial.jsonl"
     partial.unlink(missing_ok=True)
@@ -99,9 +102,11 @@ def main(args) -> int:
     sizes = "60,256,1514" if quick else "60,128,256,512,1024,1514,4096,9000"
     widths = (512,) if quick else (64, 512)
     latencies = (125,) if quick else (0, 125, 500)
+    runs = len(widths) * len(latencies) + len(latencies) + 1 + 3  # as listed below
+    STEPS = Steps("bench", 2 * runs, getattr(args, "verbose", False))
     for dw in widths:
         for lat in latencies:
-            _run(dw, lat, ["tx_throughput", "tx_doorbell_to_wire", "rx_throughput",
+            _run(dw, lat, ["tx_stream_rate", "tx_doorbell_to_wire", "rx_throughput",
                            "rx_wire_to_event"], partial, NICSIM_BENCH_SIZES=sizes)
     for lat in latencies:
         _run(512, lat, ["udp_half_rtt"], partial, top="tb_two_hosts", module=TWO_HOSTS)

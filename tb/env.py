@@ -103,7 +103,8 @@ def _pcap_writer():
         return None
     from scapy.utils import RawPcapWriter
 
-    writer = RawPcapWriter(path, linktype=1, sync=True)
+    # nanosecond timestamps: frames a few ns apart keep their spacing in Wireshark
+    writer = RawPcapWriter(path, linktype=1, sync=True, nano=True)
     writer.write_header(None)  # write_packet() alone never writes the file header
     return writer
 

@@ -217,6 +217,7 @@ class ModelSpec:
 class Model:
     spec: ModelSpec
     build_dir: Path
+    built_now: bool = False  # built by this build() call, not found in the cache
     # the shared lock on the build's use.lock that keeps the cache from evicting it
     _use_fd: int | None = field(default=None, repr=False)
 
@@ -237,8 +238,10 @@ class Model:
 
     def run(self, test_module: str | list[str], testcase: str | list[str] | None = None,
             extra_env: dict[str, str] | None = None, results_name: str = "results",
-            trace_file: Path | None = None, seed: int | None = None) -> Path:
-        """Run cocotb test module(s) on this model; raise if any test failed or none ran."""
+            trace_file: Path | None = None, seed: int | None = None,
+            log: Path | None = None) -> Path:
+        """Run cocotb test module(s) on this model; raise if any test failed or none ran.
+        ``log``: the simulator's output goes to that file instead of the terminal."""
         if self._use_fd is None:
             raise RuntimeError(f"model {self.build_dir.name} was released: build() it again")
         setup_verilator_env()
@@ -271,6 +274,7 @@ class Model:
                 test_args=test_args,
                 results_xml=str(results),
                 seed=seed,
+                log_file=log,
             )
         finally:
             shutil.rmtree(shm_dir, ignore_errors=True)
@@ -336,9 +340,10 @@ def check_results(results_xml: Path) -> None:
         raise AssertionError(f"every cocotb test was skipped ({results_xml})")
 
 
-def build(spec: ModelSpec, root: Path | None = None) -> Model:
+def build(spec: ModelSpec, root: Path | None = None, log: Path | None = None) -> Model:
     """Return the compiled model for ``spec``, building it only if no cached build matches.
-    A new build then prunes the cache (``root``, default ``build/sim``) to its bound."""
+    A new build then prunes the cache (``root``, default ``build/sim``) to its bound.
+    ``log``: Verilator's and the compiler's output go to that file instead of the terminal."""
     root = SIM_ROOT if root is None else root
     check_settings()  # a bad setting fails here, before anything changes
     bound = model_cache.bound_bytes()
@@ -370,6 +375,7 @@ def build(spec: ModelSpec, root: Path | None = None) -> Model:
                     waves=spec.waves,
                     timescale=("1ns", "1ps"),
                     always=True,
+                    log_file=log,
                 )
                 for pattern in BUILD_PRODUCTS:
                     for path in build_dir.glob(pattern):
@@ -381,7 +387,7 @@ def build(spec: ModelSpec, root: Path | None = None) -> Model:
     except BaseException:
         os.close(use_fd)
         raise
-    model = Model(spec, build_dir, use_fd)
+    model = Model(spec, build_dir, built_now, use_fd)
     if built_now:
         model_cache.prune(root, bound)
     return model

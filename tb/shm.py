@@ -173,7 +173,8 @@ class WireChannel:
         if self.pcap is not None:
             for f in out:
                 ns = int(f.cycle * self.clock_ns)
-                self.pcap.write_packet(f.data, sec=ns // 10**9, usec=(ns % 10**9) // 1000)
+                # a nanosecond pcap: "usec" carries the nanoseconds after the second
+                self.pcap.write_packet(f.data, sec=ns // 10**9, usec=ns % 10**9)
         return out
 
     def inject(self, frame: bytes, bad: bool = False) -> None:

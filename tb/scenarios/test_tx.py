@@ -15,7 +15,7 @@ from scapy.layers.inet import UDP
 from host import layout as L
 from host.process import PageFault
 from host.udpsend import MAX_PAYLOAD
-from tb.env import NicBench
+from tb.env import CLOCK_NS, NicBench
 from tb.scenarios.apps import TxApp, parse_udp, ring_pages, udp_payload
 
 SIM_TOP = "tb_nic"  # the sim top these tests run on (tb/scenario_info.py)
@@ -258,8 +258,12 @@ async def pcap_of_the_wire(dut):
     frames = await bench.collect(bench.tx_wire, 3)
     bench.close_pcap()
     packets = rdpcap(str(path))
+    magic = path.read_bytes()[:4]
     path.unlink()
+    assert magic == bytes.fromhex("4d3cb2a1")  # the nanosecond-resolution pcap format
     assert [bytes(p) for p in packets] == [f.data for f in frames]
-    stamps = [float(p.time) for p in packets]
-    assert stamps == sorted(stamps) and 0 < stamps[0] < 1e-3, f"timestamps {stamps}"
+    # nanosecond pcap in simulated time: each frame's stamp is its capture cycle, exactly
+    stamps_ns = [round(p.time * 10**9) for p in packets]
+    assert stamps_ns == [round(f.cycle * CLOCK_NS) for f in frames], f"timestamps {stamps_ns}"
+    assert len(set(stamps_ns)) == len(stamps_ns) and 0 < stamps_ns[0] < 10**6
     assert [len(udp_payload(p)) for p in packets] == [0, 100, 1472]
