@@ -136,14 +136,28 @@ def _waves(args: argparse.Namespace) -> int:
 
 
 def _lint(args: argparse.Namespace) -> int:
-    from tb.runner import RTL_DIR, setup_verilator_env
+    from tb.runner import RTL_DIR, TB_DPI_DIR, TB_HDL_DIR, setup_verilator_env
 
     setup_verilator_env()
+    rtl = sorted(str(p) for p in RTL_DIR.glob("*.v"))
+    tb_models = [str(TB_HDL_DIR / f"{n}.v") for n in ("tb_axi_dpi_mem", "tb_wire_sink",
+                                                      "tb_wire_source", "tb_host")]
+    # (what, top, parameters, sources): the NIC alone, and the sim tops around it (tb/hdl)
+    targets = [("rtl/nic", "nic", {"DATA_WIDTH": w}, rtl) for w in (64, 512)]
+    targets += [("tb/hdl", top, params, rtl + tb_models + [str(TB_HDL_DIR / f"{top}.v")])
+                for top, params in (("tb_nic", {"DATA_WIDTH": 64}),
+                                    ("tb_nic", {"DATA_WIDTH": 512}),
+                                    ("tb_nic", {"DATA_WIDTH": 64, "EXT_MEM": 1}),
+                                    ("tb_two_hosts", {"DATA_WIDTH": 64}),
+                                    ("tb_two_hosts", {"DATA_WIDTH": 512}))]
+    targets.append(("tb/hdl", "tb_clock_probe", {}, [str(TB_HDL_DIR / "tb_clock_probe.v")]))
     status = 0
-    for width in (64, 512):
-        cmd = ["verilator", "--lint-only", "-Wall", f"-I{RTL_DIR}", f"-GDATA_WIDTH={width}",
-               "--top-module", "nic", *sorted(str(p) for p in RTL_DIR.glob("*.v"))]
-        print(f"lint rtl/nic at DATA_WIDTH={width}")
+    for what, top, params, sources in targets:
+        shown = " ".join(f"{k}={v}" for k, v in params.items())
+        print(f"lint {what}: {top} {shown}".rstrip())
+        cmd = ["verilator", "--lint-only", "-Wall", "--timing", f"-I{RTL_DIR}",
+               f"-I{TB_DPI_DIR}", *(f"-G{k}={v}" for k, v in params.items()),
+               "--top-module", top, *sources]
         status |= subprocess.call(cmd)
     print("ruff")
     status |= subprocess.call([sys.executable, "-m", "ruff", "check", "host", "tb", "tests"],

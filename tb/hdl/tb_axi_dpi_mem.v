@@ -53,10 +53,12 @@ module tb_axi_dpi_mem #(
 );
 
 localparam integer BYTES = DATA_WIDTH / 8;
+localparam [31:0] BYTES32 = BYTES;
+localparam [63:0] BYTES64 = {32'd0, BYTES32};
 localparam integer RQ_W = $clog2(MAX_READS);
 
 function [63:0] aligned(input [ADDR_WIDTH-1:0] a);
-    aligned = {{(64-ADDR_WIDTH){1'b0}}, a} & ~(BYTES - 64'd1);
+    aligned = {{(64-ADDR_WIDTH){1'b0}}, a} & ~(BYTES64 - 64'd1);
 endfunction
 
 import "DPI-C" function int nicsim_mem_read(input int id, input longint addr, input int nbytes,
@@ -73,7 +75,8 @@ reg [ID_WIDTH-1:0]   rq_id   [0:MAX_READS-1];
 reg [63:0]           rq_due  [0:MAX_READS-1];
 reg [RQ_W:0] rq_wr, rq_rd;
 reg [8:0] beat;  // beat of the head burst being returned
-reg [511:0] rbuf;
+reg [511:0] rbuf;  // the DPI model fills 512 bits; a narrower bus takes the low ones
+wire unused_rbuf = &{1'b0, rbuf};
 wire rq_full = (rq_wr - rq_rd) == MAX_READS[RQ_W:0];
 wire rq_empty = rq_wr == rq_rd;
 assign s_axi_arready = !rst && !rq_full;
@@ -96,7 +99,7 @@ always @(posedge clk) begin
             rq_due[rq_wr[RQ_W-1:0]] <= cycle + {48'd0, read_latency};
             rq_wr <= rq_wr + 1'b1;
             nicsim_mem_log(REGION, cycle, {{(64-ADDR_WIDTH){1'b0}}, s_axi_araddr},
-                           (s_axi_arlen + 1) * BYTES, 0);
+                           ({24'd0, s_axi_arlen} + 32'd1) * BYTES32, 0);
         end
         if (r_slot_free) begin
             if (head_due) begin
@@ -139,8 +142,17 @@ assign s_axi_bvalid = bq_ready;
 assign s_axi_bid = bq_id[bq_rd[5:0]];
 assign s_axi_bresp = bq_resp[bq_rd[5:0]];
 
+// the write beat, padded to the DPI call's 512-bit data and 64-bit strobe arguments
 reg [511:0] wbuf;
 reg [63:0] sbuf;
+always @* begin
+    wbuf = 512'd0;
+    sbuf = 64'd0;
+    wbuf[DATA_WIDTH-1:0] = s_axi_wdata;
+    sbuf[BYTES-1:0] = s_axi_wstrb;
+end
+wire [63:0] w_next = aligned(w_addr) + BYTES64;  // the next beat's address (ADDR_WIDTH bits)
+wire unused_w_next = &{1'b0, w_next};
 reg werr;
 always @(posedge clk) begin
     if (rst) begin
@@ -155,16 +167,15 @@ always @(posedge clk) begin
             w_err <= 1'b0;
             w_active <= 1'b1;
             nicsim_mem_log(REGION, cycle, {{(64-ADDR_WIDTH){1'b0}}, s_axi_awaddr},
-                           (s_axi_awlen + 1) * BYTES, 1);
+                           ({24'd0, s_axi_awlen} + 32'd1) * BYTES32, 1);
         end
         if (s_axi_wvalid && s_axi_wready) begin
-            wbuf = 512'd0;
-            sbuf = 64'd0;
-            wbuf[DATA_WIDTH-1:0] = s_axi_wdata;
-            sbuf[BYTES-1:0] = s_axi_wstrb;
+            // the DPI write's outcome is needed in this cycle (the B response of a last beat)
+            /* verilator lint_off BLKSEQ */
             werr = w_err | (nicsim_mem_write(REGION, aligned(w_addr), BYTES, wbuf, sbuf) != 0);
+            /* verilator lint_on BLKSEQ */
             w_err <= werr;
-            w_addr <= aligned(w_addr) + BYTES;
+            w_addr <= w_next[ADDR_WIDTH-1:0];
             if (s_axi_wlast) begin
                 w_active <= 1'b0;
                 bq_id[bq_wr[5:0]] <= w_id;

@@ -80,13 +80,13 @@ module tb_host #(
     input  wire [2-1:0] ext_axi_rresp,
     input  wire ext_axi_rlast,
     input  wire ext_axi_rvalid,
-    output wire ext_axi_rready,
-    output wire                    ext_axi_unused
+    output wire ext_axi_rready
 );
 
 localparam integer ID_WIDTH = 8;
 localparam integer ADDR_WIDTH = 48;
 localparam integer AXIL_ADDR_WIDTH = $clog2((NUM_VI + 1) * 4096);
+localparam [0:0] USE_EXT = EXT_MEM != 0;  // external (cocotb) memory instead of the DPI model
 
 wire [ID_WIDTH-1:0] axi_awid;
 wire [ADDR_WIDTH-1:0] axi_awaddr;
@@ -134,15 +134,15 @@ assign ext_axi_awlen = axi_awlen;
 assign ext_axi_awsize = axi_awsize;
 assign ext_axi_awburst = axi_awburst;
 assign ext_axi_awvalid = axi_awvalid;
-assign axi_awready = EXT_MEM ? ext_axi_awready : mem_axi_awready;
+assign axi_awready = USE_EXT ? ext_axi_awready : mem_axi_awready;
 assign ext_axi_wdata = axi_wdata;
 assign ext_axi_wstrb = axi_wstrb;
 assign ext_axi_wlast = axi_wlast;
 assign ext_axi_wvalid = axi_wvalid;
-assign axi_wready = EXT_MEM ? ext_axi_wready : mem_axi_wready;
-assign axi_bid = EXT_MEM ? ext_axi_bid : mem_axi_bid;
-assign axi_bresp = EXT_MEM ? ext_axi_bresp : mem_axi_bresp;
-assign axi_bvalid = EXT_MEM ? ext_axi_bvalid : mem_axi_bvalid;
+assign axi_wready = USE_EXT ? ext_axi_wready : mem_axi_wready;
+assign axi_bid = USE_EXT ? ext_axi_bid : mem_axi_bid;
+assign axi_bresp = USE_EXT ? ext_axi_bresp : mem_axi_bresp;
+assign axi_bvalid = USE_EXT ? ext_axi_bvalid : mem_axi_bvalid;
 assign ext_axi_bready = axi_bready;
 assign ext_axi_arid = axi_arid;
 assign ext_axi_araddr = axi_araddr;
@@ -150,14 +150,19 @@ assign ext_axi_arlen = axi_arlen;
 assign ext_axi_arsize = axi_arsize;
 assign ext_axi_arburst = axi_arburst;
 assign ext_axi_arvalid = axi_arvalid;
-assign axi_arready = EXT_MEM ? ext_axi_arready : mem_axi_arready;
-assign axi_rid = EXT_MEM ? ext_axi_rid : mem_axi_rid;
-assign axi_rdata = EXT_MEM ? ext_axi_rdata : mem_axi_rdata;
-assign axi_rresp = EXT_MEM ? ext_axi_rresp : mem_axi_rresp;
-assign axi_rlast = EXT_MEM ? ext_axi_rlast : mem_axi_rlast;
-assign axi_rvalid = EXT_MEM ? ext_axi_rvalid : mem_axi_rvalid;
+assign axi_arready = USE_EXT ? ext_axi_arready : mem_axi_arready;
+assign axi_rid = USE_EXT ? ext_axi_rid : mem_axi_rid;
+assign axi_rdata = USE_EXT ? ext_axi_rdata : mem_axi_rdata;
+assign axi_rresp = USE_EXT ? ext_axi_rresp : mem_axi_rresp;
+assign axi_rlast = USE_EXT ? ext_axi_rlast : mem_axi_rlast;
+assign axi_rvalid = USE_EXT ? ext_axi_rvalid : mem_axi_rvalid;
 assign ext_axi_rready = axi_rready;
-assign ext_axi_unused = 1'b0;
+// AXI attributes the NIC drives as constants (lock, cache, protection): no memory model uses them
+wire       axi_awlock, axi_arlock;
+wire [3:0] axi_awcache, axi_arcache;
+wire [2:0] axi_awprot, axi_arprot;
+wire unused_axi_attr = &{1'b0, axi_awlock, axi_arlock, axi_awcache, axi_arcache, axi_awprot,
+                         axi_arprot};
 
 nic #(
     .DATA_WIDTH(DATA_WIDTH),
@@ -190,6 +195,9 @@ nic #(
     .m_axi_awlen(axi_awlen),
     .m_axi_awsize(axi_awsize),
     .m_axi_awburst(axi_awburst),
+    .m_axi_awlock(axi_awlock),
+    .m_axi_awcache(axi_awcache),
+    .m_axi_awprot(axi_awprot),
     .m_axi_awvalid(axi_awvalid),
     .m_axi_awready(axi_awready),
     .m_axi_wdata(axi_wdata),
@@ -206,6 +214,9 @@ nic #(
     .m_axi_arlen(axi_arlen),
     .m_axi_arsize(axi_arsize),
     .m_axi_arburst(axi_arburst),
+    .m_axi_arlock(axi_arlock),
+    .m_axi_arcache(axi_arcache),
+    .m_axi_arprot(axi_arprot),
     .m_axi_arvalid(axi_arvalid),
     .m_axi_arready(axi_arready),
     .m_axi_rid(axi_rid),
@@ -230,7 +241,7 @@ nic #(
 );
 
 generate
-if (!EXT_MEM) begin : g_dpi_mem
+if (!USE_EXT) begin : g_dpi_mem
     tb_axi_dpi_mem #(
         .DATA_WIDTH(DATA_WIDTH),
         .ADDR_WIDTH(ADDR_WIDTH),
@@ -275,7 +286,20 @@ if (!EXT_MEM) begin : g_dpi_mem
     .s_axi_rready(axi_rready)
     );
 end else begin : g_ext_mem
+    // the memory is outside (cocotb's AxiRam on ext_axi): no DPI model, no latency settings
     assign dma_write_bursts = 32'd0;
+    assign mem_axi_awready = 1'b0;
+    assign mem_axi_wready = 1'b0;
+    assign mem_axi_bid = {ID_WIDTH{1'b0}};
+    assign mem_axi_bresp = 2'b00;
+    assign mem_axi_bvalid = 1'b0;
+    assign mem_axi_arready = 1'b0;
+    assign mem_axi_rid = {ID_WIDTH{1'b0}};
+    assign mem_axi_rdata = {DATA_WIDTH{1'b0}};
+    assign mem_axi_rresp = 2'b00;
+    assign mem_axi_rlast = 1'b0;
+    assign mem_axi_rvalid = 1'b0;
+    wire unused_dpi_inputs = &{1'b0, cycle, dma_read_latency, dma_write_latency};
 end
 endgenerate
 

@@ -83,13 +83,15 @@ generate
 if (EXT_MEM != 0) begin : g_cocotb_clk
     assign clk = clk_in;
 end else begin : g_hdl_clk
-    reg clk_gen = 1'b0;
+    reg clk_gen;
+    initial clk_gen = 1'b0;
     always #2 clk_gen = ~clk_gen;
     assign clk = clk_gen;
     wire unused_clk_in = clk_in;
 end
 endgenerate
-reg [63:0] cycle = 64'd0;
+reg [63:0] cycle;
+initial cycle = 64'd0;
 always @(posedge clk) cycle <= cycle + 1'b1;
 
 assign unused_out = 1'b0;
@@ -171,8 +173,7 @@ tb_host #(
     .ext_axi_rresp(ext_axi_rresp),
     .ext_axi_rlast(ext_axi_rlast),
     .ext_axi_rvalid(ext_axi_rvalid),
-    .ext_axi_rready(ext_axi_rready),
-    .ext_axi_unused()
+    .ext_axi_rready(ext_axi_rready)
 );
 
 tb_wire_sink #(.DATA_WIDTH(DATA_WIDTH), .CHANNEL(0), .DELIVER(0)) host0_tx_wire (

@@ -27,17 +27,20 @@ import "DPI-C" function void nicsim_wire_sink(input int ch, input longint cycle,
 import "DPI-C" function void nicsim_wire_reset(input int ch);
 
 assign s_axis_tready = !rst;
+// the beat, padded to the DPI call's 512-bit data and 64-bit keep arguments
 reg [511:0] dbuf;
 reg [63:0] kbuf;
+always @* begin
+    dbuf = 512'd0;
+    kbuf = 64'd0;
+    dbuf[DATA_WIDTH-1:0] = s_axis_tdata;
+    kbuf[DATA_WIDTH/8-1:0] = s_axis_tkeep;
+end
 
 always @(posedge clk) begin
     if (rst) begin
         nicsim_wire_reset(CHANNEL);
     end else if (s_axis_tvalid) begin
-        dbuf = 512'd0;
-        kbuf = 64'd0;
-        dbuf[DATA_WIDTH-1:0] = s_axis_tdata;
-        kbuf[DATA_WIDTH/8-1:0] = s_axis_tkeep;
         nicsim_wire_sink(CHANNEL, cycle, DATA_WIDTH / 8, dbuf, kbuf, {31'd0, s_axis_tlast},
                          {31'd0, s_axis_tuser}, DELIVER);
     end
