@@ -247,7 +247,7 @@ class Model:
         setup_verilator_env()
         runner = _verilator_runner()
         model_cache.touch_use(self.build_dir)
-        env = {"PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+        env: dict[str, str] = {}
         # the regions the DPI models share with the Python host (tb/shm.py), one set per run;
         # making it removes the ones killed runs left
         shm_dir = str(new_shm_dir())
@@ -261,6 +261,10 @@ class Model:
             env["NICSIM_TRACE_FILE"] = str(trace_file)
         results = self.build_dir / f"{results_name}.xml"
         results.unlink(missing_ok=True)
+        # cocotb hands the simulation this process's sys.path as PYTHONPATH: put the project
+        # and the current folder (a user's own tests) on it for the run
+        saved_path = list(sys.path)
+        sys.path[:0] = [p for p in (str(ROOT), os.getcwd()) if p not in sys.path]
         try:
             runner.test(
                 test_module=test_module,
@@ -277,6 +281,7 @@ class Model:
                 log_file=log,
             )
         finally:
+            sys.path[:] = saved_path
             shutil.rmtree(shm_dir, ignore_errors=True)
         check_results(results)
         if self.spec.waves:

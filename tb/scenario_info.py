@@ -9,17 +9,26 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import os
+import sys
 from pathlib import Path
 
 from tb.errors import SettingError
 
+ROOT = Path(__file__).resolve().parent.parent
+
 
 def source(module: str) -> Path:
-    """The file of ``module``; SettingError (one line) if there is none."""
+    """The file of ``module``, looked for as the simulation will (the project, then the current
+    folder, then the path); SettingError (one line) if there is none."""
+    saved = list(sys.path)
+    sys.path[:0] = [p for p in (str(ROOT), os.getcwd()) if p not in sys.path]
     try:
         spec = importlib.util.find_spec(module)
     except (ModuleNotFoundError, ValueError):
         spec = None
+    finally:
+        sys.path[:] = saved
     if spec is None or not spec.origin or not spec.origin.endswith(".py"):
         raise SettingError(f"no scenario module {module!r} (for example tb.scenarios.test_tx)")
     return Path(spec.origin)

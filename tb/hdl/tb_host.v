@@ -7,6 +7,8 @@
 module tb_host #(
     parameter integer DATA_WIDTH = 512,
     parameter integer NUM_VI = 16,
+    parameter integer BUFTBL_LOG2 = 12,
+    parameter integer FILTER_LOG2 = 6,
     parameter integer REGION = 0,
     parameter integer EXT_MEM = 0,
     parameter integer MAX_READS = 64
@@ -167,7 +169,9 @@ wire unused_axi_attr = &{1'b0, axi_awlock, axi_arlock, axi_awcache, axi_arcache,
 nic #(
     .DATA_WIDTH(DATA_WIDTH),
     .ADDR_WIDTH(ADDR_WIDTH),
-    .NUM_VI(NUM_VI)
+    .NUM_VI(NUM_VI),
+    .BUFTBL_LOG2(BUFTBL_LOG2),
+    .FILTER_LOG2(FILTER_LOG2)
 ) u_nic (
     .clk(clk),
     .rst(rst),

@@ -7,6 +7,8 @@
 module tb_nic #(
     parameter integer DATA_WIDTH = 512,
     parameter integer NUM_VI = 16,
+    parameter integer BUFTBL_LOG2 = 12,   // the NIC's buffer-table entries, log2
+    parameter integer FILTER_LOG2 = 6,
     parameter integer EXT_MEM = 0
 ) (
     input  wire                    clk_in,   // EXT_MEM only: the clock, from cocotb's Clock
@@ -104,6 +106,8 @@ wire rx_tvalid, rx_tready, rx_tlast, rx_tuser;
 tb_host #(
     .DATA_WIDTH(DATA_WIDTH),
     .NUM_VI(NUM_VI),
+    .BUFTBL_LOG2(BUFTBL_LOG2),
+    .FILTER_LOG2(FILTER_LOG2),
     .REGION(0),
     .EXT_MEM(EXT_MEM)
 ) host0 (

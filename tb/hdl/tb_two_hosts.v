@@ -6,7 +6,9 @@
 
 module tb_two_hosts #(
     parameter integer DATA_WIDTH = 512,
-    parameter integer NUM_VI = 16
+    parameter integer NUM_VI = 16,
+    parameter integer BUFTBL_LOG2 = 12,   // the NIC's buffer-table entries, log2
+    parameter integer FILTER_LOG2 = 6
 ) (
     input  wire                    rst,
     input  wire [15:0]             dma_read_latency,
@@ -79,6 +81,8 @@ wire a_rx_tvalid, a_rx_tready, a_rx_tlast, a_rx_tuser;
 tb_host #(
     .DATA_WIDTH(DATA_WIDTH),
     .NUM_VI(NUM_VI),
+    .BUFTBL_LOG2(BUFTBL_LOG2),
+    .FILTER_LOG2(FILTER_LOG2),
     .REGION(0),
     .EXT_MEM(0)
 ) host_a (
@@ -145,6 +149,8 @@ wire b_rx_tvalid, b_rx_tready, b_rx_tlast, b_rx_tuser;
 tb_host #(
     .DATA_WIDTH(DATA_WIDTH),
     .NUM_VI(NUM_VI),
+    .BUFTBL_LOG2(BUFTBL_LOG2),
+    .FILTER_LOG2(FILTER_LOG2),
     .REGION(1),
     .EXT_MEM(0)
 ) host_b (
