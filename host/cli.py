@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from host.cliutil import OneLineParser
@@ -88,22 +87,7 @@ def _cache(args: argparse.Namespace) -> int:
         print(f"{len(result.removed)} removed, {len(result.kept)} kept ({in_use} in use), "
               f"{mc.format_size(result.total)} of {mc.format_size(bound)}")
         return 0
-    models = list(reversed(mc.list_models(SIM_ROOT)))  # most recently used first
-    if not models:
-        print(f"no cached models in {SIM_ROOT} (bound {mc.format_size(bound)})")
-    else:
-        rows = [("top", "parameters", "size", "last use", "")]
-        for m in models:
-            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(m.last_use))
-            note = " ".join(filter(None, ["traced" if m.waves else "",
-                                          "in use" if m.in_use else ""]))
-            rows.append((m.top, m.describe_parameters(), mc.format_size(m.size), when, note))
-        widths = [max(len(r[i]) for r in rows) for i in range(4)] + [0]
-        for r in rows:
-            print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
-        total = sum(m.size for m in models)
-        print(f"{len(models)} models, {mc.format_size(total)} of {mc.format_size(bound)} "
-              f"({mc.BOUND_ENV}) in {SIM_ROOT}")
+    print(mc.listing(SIM_ROOT, bound))
     for other in mc.unmarked_folders(SIM_ROOT):
         print(f"not a cached model, left alone: {other}")
     return 0
@@ -178,6 +162,11 @@ def _serve(argv: list[str]) -> int:
     return serve_main(argv)
 
 
+def _add_verbose(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="print the build and simulation logs instead of writing them to files")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "serve":
@@ -191,8 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data-width", type=int, default=512)
     p.add_argument("--dma-latency", type=int, default=125)
     p.add_argument("--out", help="folder for the reports and pcap files (default build/demo)")
-    p.add_argument("-v", "--verbose", action="store_true",
-                   help="print the build and simulation logs instead of writing them to files")
+    _add_verbose(p)
     p.set_defaults(func=_demo)
     p = sub.add_parser("sim", help="run a cocotb scenario module on a sim top")
     p.add_argument("module", help="e.g. tb.scenarios.test_tx")
@@ -201,13 +189,11 @@ def main(argv: list[str] | None = None) -> int:
                    "declares)")
     p.add_argument("--data-width", type=int, default=512)
     p.add_argument("--dma-latency", type=int, default=125)
-    p.add_argument("-v", "--verbose", action="store_true",
-                   help="print the build and simulation logs instead of writing them to files")
+    _add_verbose(p)
     p.set_defaults(func=_sim)
     p = sub.add_parser("bench", help="benchmarks to build/bench/results.json")
     p.add_argument("--quick", action="store_true", help="a reduced sweep")
-    p.add_argument("-v", "--verbose", action="store_true",
-                   help="print the build and simulation logs instead of writing them to files")
+    _add_verbose(p)
     p.set_defaults(func=_bench)
     p = sub.add_parser("cache", help="the model cache in build/sim (NICSIM_CACHE_GB bounds it)")
     g = p.add_mutually_exclusive_group()

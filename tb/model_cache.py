@@ -283,6 +283,25 @@ def _remove_abandoned_evictions(root: Path) -> None:
                 shutil.rmtree(entry.path, ignore_errors=True)
 
 
+def listing(root: Path, bound: int) -> str:
+    """``nicsim cache``: the models, most recently used first, and the total against the bound."""
+    models = list(reversed(list_models(root)))
+    if not models:
+        return f"no cached models in {root} (bound {format_size(bound)})"
+    rows = [("top", "parameters", "size", "last use", "")]
+    for m in models:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(m.last_use))
+        note = " ".join(filter(None, ["traced" if m.waves else "", "in use" if m.in_use else ""]))
+        rows.append((m.top, m.describe_parameters(), format_size(m.size), when, note))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)] + [0]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+             for r in rows]
+    total = sum(m.size for m in models)
+    lines.append(f"{len(models)} models, {format_size(total)} of {format_size(bound)} "
+                 f"({BOUND_ENV}) in {root}")
+    return "\n".join(lines)
+
+
 def format_size(n: int) -> str:
     for unit in ("B", "KiB", "MiB", "GiB"):
         if n < 1024 or unit == "GiB":

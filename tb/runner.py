@@ -146,7 +146,8 @@ def trace_path(test_module: str | list[str], testcase: str | list[str] | None, f
         first = x if isinstance(x, str) else x[0]
         return first.rsplit(".", 1)[-1] + ("" if isinstance(x, str) or len(x) == 1 else "+")
 
-    stamp = time.strftime("%Y%m%d-%H%M%S") + f"{time.time() % 1:.3f}"[1:]
+    now = time.time()
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now)) + f".{int(now * 1000) % 1000:03d}"
     return WAVES_DIR / f"{name(test_module, 'sim')}-{name(testcase, 'all')}-{stamp}.{fmt}"
 
 
