@@ -287,6 +287,7 @@ class Model:
         check_results(results)
         if self.spec.waves:
             print(f"waveform: {trace_file}")
+            WAVES_DIR.mkdir(parents=True, exist_ok=True)
             with open(WAVES_DIR / "written.log", "a") as log:  # for pytest's summary
                 log.write(f"{time.time():.3f} {trace_file}\n")
         return results
