@@ -16,6 +16,7 @@ import ctypes
 import os
 import re
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -34,6 +35,15 @@ CLONE_NEWNET = 0x40000000
 PR_SET_PDEATHSIG = 1
 
 T = TypeVar("T")
+
+
+def unavailable() -> str | None:
+    """Why this process cannot make namespaces and TAP devices, or None if it can (for a
+    test's skip message: root, /dev/net/tun and ip(8) are needed)."""
+    missing = [what for what, ok in (("root", os.geteuid() == 0),
+                                      ("/dev/net/tun", os.path.exists("/dev/net/tun")),
+                                      ("ip(8)", shutil.which("ip") is not None)) if not ok]
+    return f"needs {', '.join(missing)} to make namespaces and TAP devices" if missing else None
 
 
 def ip(*args: str, check: bool = True) -> subprocess.CompletedProcess:

@@ -4,7 +4,6 @@ never a silent success, and nothing built or created first."""
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -83,9 +82,10 @@ def test_serve_bad_argument_is_one_line(args, phrase):
 def test_serve_on_a_missing_tap_is_an_error_and_creates_nothing():
     """A mistyped TAP name: an error, not a new, down TAP served forever. Run in a namespace of
     its own, so even a regression could not add a device to the root namespace."""
-    if os.geteuid() != 0 or shutil.which("ip") is None or not os.path.exists("/dev/net/tun"):
-        pytest.skip("needs root, ip(8) and /dev/net/tun to run serve in a namespace of its own")
-    from tb.netns import Namespaces
+    from tb.netns import Namespaces, unavailable
+
+    if unavailable():
+        pytest.skip(f"{unavailable()} (serve runs in a namespace of its own)")
 
     spaces = Namespaces()
     ns = spaces.add("cli")

@@ -87,9 +87,9 @@ def test_region_left_by_a_killed_simulation_is_removed_by_the_next_run():
 
 
 def _need_root() -> None:
-    if os.geteuid() != 0 or not os.path.exists("/dev/net/tun") or shutil.which("ip") is None:
-        pytest.skip("needs root, /dev/net/tun and ip(8) to make namespaces and TAP devices: "
-                    f"euid={os.geteuid()}, tun={os.path.exists('/dev/net/tun')}")
+    reason = netns.unavailable()
+    if reason:
+        pytest.skip(reason)
 
 
 def _root_links() -> set[str]:

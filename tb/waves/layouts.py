@@ -279,7 +279,8 @@ def markers(trace: TraceInfo, lay: Layout) -> list[tuple[int, str]]:
     ports = _width(names[_full_path(trace, roles[0], "ev_valid")])
     vi_w = _width(names[_full_path(trace, roles[0], "ev_vi")]) // ports
     type_w = _width(names[_full_path(trace, roles[0], "ev_type")]) // ports
-    kinds, types = filters()["db_kind"], filters()["ev_type"]
+    names_of = filters()
+    kinds, types = names_of["db_kind"], names_of["ev_type"]
     out: list[tuple[int, str]] = []
 
     def edges(at: int, role: str, now: dict[str, int], was: dict[str, int]) -> None:

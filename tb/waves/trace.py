@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,9 +43,7 @@ class TraceInfo:
         for name in names:
             want.setdefault(self.ids[name], []).append(name)
         now = 0
-        lines = (_body_lines_vcd(self.path) if self.path.suffix == ".vcd"
-                 else _body_lines_fst(self.path))
-        for line in lines:
+        for line in _body_lines(self.path):
             c = line[:1]
             if c == "#":
                 now = int(line[1:])
@@ -58,15 +57,14 @@ class TraceInfo:
                     yield now, name, bits
 
 
-def _header_lines_vcd(path: Path) -> Iterator[str]:
-    with open(path, errors="replace") as f:
-        for line in f:
-            yield line
-            if "$enddefinitions" in line:
-                return
-
-
-def _header_lines_fst(path: Path) -> Iterator[str]:
+@contextmanager
+def _vcd_text(path: Path) -> Iterator[Iterator[str]]:
+    """The trace's lines as VCD text: the file itself, or GTKWave's fst2vcd reading an FST
+    (stopped when the caller has read what it needs)."""
+    if path.suffix == ".vcd":
+        with open(path, errors="replace") as f:
+            yield f
+        return
     tool = shutil.which("fst2vcd")
     if tool is None:
         raise TraceError(f"{path.name} is FST: reading it needs GTKWave's fst2vcd "
@@ -74,35 +72,25 @@ def _header_lines_fst(path: Path) -> Iterator[str]:
     proc = subprocess.Popen([tool, "-f", str(path)], stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True, errors="replace")
     try:
-        for line in proc.stdout:
-            yield line
-            if "$enddefinitions" in line:
-                return
+        yield proc.stdout
     finally:
-        proc.kill()  # our own child: the header is all we need
+        proc.kill()  # our own child
         proc.wait()
 
 
-def _body_lines_vcd(path: Path) -> Iterator[str]:
-    with open(path, errors="replace") as f:
-        for line in f:
-            if "$enddefinitions" in line:
-                break
-        yield from f
+def _header(lines: Iterator[str]) -> Iterator[str]:
+    """The definitions, through ``$enddefinitions``; ``lines`` is left at the value changes."""
+    for line in lines:
+        yield line
+        if "$enddefinitions" in line:
+            return
 
 
-def _body_lines_fst(path: Path) -> Iterator[str]:
-    proc = subprocess.Popen([shutil.which("fst2vcd") or "fst2vcd", "-f", str(path)],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                            errors="replace")
-    try:
-        for line in proc.stdout:
-            if "$enddefinitions" in line:
-                break
-        yield from proc.stdout
-    finally:
-        proc.kill()
-        proc.wait()
+def _body_lines(path: Path) -> Iterator[str]:
+    with _vcd_text(path) as lines:
+        for _ in _header(lines):
+            pass
+        yield from lines
 
 
 def _parse_header(lines: Iterable[str]) -> tuple[dict[str, str], str, float]:
@@ -140,7 +128,7 @@ def _parse_header(lines: Iterable[str]) -> tuple[dict[str, str], str, float]:
 def _vcd_times(path: Path) -> tuple[int, int | None]:
     """The first and last time stamps of a VCD: after the header, and in the file's tail."""
     start = 0
-    for line in _body_lines_vcd(path):
+    for line in _body_lines(path):
         if line.startswith("#"):
             start = int(line[1:])
             break
@@ -156,15 +144,12 @@ def read(path: Path | str) -> TraceInfo:
     path = Path(path)
     if not path.is_file():
         raise TraceError(f"no trace at {path}")
-    start = 0
-    if path.suffix == ".vcd":
-        ids, top, ts = _parse_header(_header_lines_vcd(path))
-        start, end = _vcd_times(path)
-    elif path.suffix == ".fst":
-        ids, top, ts = _parse_header(_header_lines_fst(path))
-        end = None
-    else:
+    if path.suffix not in (".vcd", ".fst"):
         raise TraceError(f"{path.name}: not a trace this project writes (.vcd or .fst)")
+    with _vcd_text(path) as lines:
+        ids, top, ts = _parse_header(_header(lines))
+    # the end of an FST is known only after converting all of it: the view then does not zoom
+    start, end = _vcd_times(path) if path.suffix == ".vcd" else (0, None)
     if not ids:
         raise TraceError(f"{path} holds no signals (an unfinished or empty trace?)")
     signals = list(ids)

@@ -24,7 +24,7 @@ import time
 
 import pytest
 
-from tb.netns import TapTopology, call_in
+from tb.netns import TapTopology, call_in, unavailable
 
 pytestmark = [pytest.mark.root, pytest.mark.xdist_group("stack_tap")]
 
@@ -35,10 +35,9 @@ TAP1, TAP2 = TapTopology.TAPS
 
 
 def need_root() -> None:
-    if os.geteuid() != 0 or not os.path.exists("/dev/net/tun") or shutil.which("ip") is None:
-        pytest.skip("needs root and /dev/net/tun: "
-                    f"euid={os.geteuid()}, tun={os.path.exists('/dev/net/tun')}, "
-                    f"ip={shutil.which('ip')}")
+    reason = unavailable()
+    if reason:
+        pytest.skip(reason)
 
 
 class Topology(TapTopology):
