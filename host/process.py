@@ -95,6 +95,10 @@ class Process:
         return {vpage << PAGE_SHIFT: p.offset for vpage, p in self._pages.items()
                 if isinstance(p, RegisterPage)}
 
+    def ram_pages(self) -> list[int]:
+        """Physical address of every RAM page mapped into the process."""
+        return [p.paddr for p in self._pages.values() if isinstance(p, RamPage)]
+
     def physical_pages(self, vaddr: int, length: int) -> list[int]:
         """Physical address of every page of a RAM range (what get_user_pages gives a driver)."""
         if vaddr % PAGE_SIZE:

@@ -75,8 +75,10 @@ class AxilRegisterBus:
 
 class SimHost:
     def __init__(self, dut, name: str, region: int, axil_prefix: str, irq, write_bursts,
-                 mac: bytes, clock, mem_size: int = shm.DEFAULT_MEM_SIZE):
+                 mac: bytes, ip: str, clock, mem_size: int = shm.DEFAULT_MEM_SIZE):
         self.name = name
+        self.ip = ip
+        self.os_stack = None  # the OS's network stack on VI 0 (tb.oskernel.SimOs), once up
         self.region = region
         self.mem = shm.host_memory(region, mem_size)
         self.phys = PhysicalMemory(self.mem, seed=region + 1)
@@ -109,13 +111,21 @@ def _pcap_writer():
     return writer
 
 
+HOST_IPS = ("198.18.0.1", "198.18.0.2")  # host A (or the one host of tb_nic), host B; a /24
+
+
 class NicBench:
-    """Hosts, wire and reset for one sim top. Use ``await NicBench.start(dut)``."""
+    """Hosts, wire and reset for one sim top. Use ``await NicBench.start(dut)``.
+
+    Every host runs its OS's network stack on VI 0 (``host.os_stack``), as a booted host does;
+    a test of the raw NIC, which owns VI 0 and every frame itself, starts with
+    ``os_stack=False``."""
 
     def __init__(self, dut):
         self.dut = dut
         self.two_hosts = hasattr(dut, "a_s_axil_awvalid")
         macs = [bytes.fromhex("020000000001"), bytes.fromhex("020000000002")]
+        ips = HOST_IPS
         # AxiRam as host memory: decided by how the model was built (tb_nic's EXT_MEM)
         self.ext_mem = not self.two_hosts and bool(int(dut.EXT_MEM.value))
         asked = os.environ.get("NICSIM_EXT_MEM")
@@ -131,13 +141,13 @@ class NicBench:
         if self.two_hosts:
             self.hosts = [
                 SimHost(dut, "A", 0, "a_s_axil", dut.a_irq, dut.a_dma_write_bursts, macs[0],
-                        self.clock),
+                        ips[0], self.clock),
                 SimHost(dut, "B", 1, "b_s_axil", dut.b_irq, dut.b_dma_write_bursts, macs[1],
-                        self.clock),
+                        ips[1], self.clock),
             ]
         else:
             self.hosts = [SimHost(dut, "host", 0, "s_axil", dut.irq, dut.dma_write_bursts,
-                                  macs[0], self.clock)]
+                                  macs[0], ips[0], self.clock)]
         # two hosts: channel 0 is A->B, 1 is B->A; one host: 0 is the NIC's TX, 1 its RX
         self.pcap = _pcap_writer()
         self.wires = [shm.WireChannel(0, self.pcap), shm.WireChannel(1, self.pcap)]
@@ -148,9 +158,10 @@ class NicBench:
                                  mem=self.hosts[0].mem)
 
     @classmethod
-    async def start(cls, dut, dma_latency: int | None = None) -> NicBench:
+    async def start(cls, dut, dma_latency: int | None = None,
+                    os_stack: bool = True) -> NicBench:
         bench = cls(dut)
-        await bench.reset(dma_latency)
+        await bench.reset(dma_latency, os_stack)
         return bench
 
     @property
@@ -165,7 +176,7 @@ class NicBench:
     def rx_wire(self) -> shm.WireChannel:
         return self.wires[1]
 
-    async def reset(self, dma_latency: int | None = None) -> None:
+    async def reset(self, dma_latency: int | None = None, os_stack: bool = True) -> None:
         dut = self.dut
         if dma_latency is None:
             dma_latency = int(os.environ.get("NICSIM_DMA_LATENCY", "0"))
@@ -181,6 +192,10 @@ class NicBench:
         dut.wire_enable.value = 1
         for host in self.hosts:
             await host.kernel.probe()
+            if os_stack:
+                from tb.oskernel import SimOs  # it needs this module's clock helpers
+
+                host.os_stack = SimOs(host, host.ip)
             await host.bus.flush()
 
     def close_pcap(self) -> None:

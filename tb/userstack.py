@@ -3,7 +3,9 @@
 ``UserStack(host, name, me, peer, tcp_ports=..., udp_ports=...)`` spawns the process, gives it
 a VI with registered TX and RX buffers, binds an ``Interface`` and an ``AsyncStack`` to that VI,
 and inserts a filter per port. The process sleeps on its VI's interrupt or the stack's next
-timer, never on a fixed period. Part of the testbench API (docs/testbench.md).
+timer, never on a fixed period. On a host whose OS stack runs (the default), the stack shares
+the host's identity: it resolves neighbours through the OS's table and reserves its ports in the
+OS's port space. Part of the testbench API (docs/testbench.md).
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from cocotb.triggers import First, Timer
+import cocotb
+from cocotb.triggers import Event
 
 from host import layout as L
 from host.driver.buffers import BufferPool
@@ -23,6 +26,7 @@ from host.stack.phy.vi import ViDevice
 from host.stack.socket.tcp import TcpConfig
 from host.stack.wire import ip_from_str, mac_from_str
 from tb.env import SimHost, now_ns
+from tb.irqsleep import IrqSleeper
 
 
 def sim_seconds() -> float:
@@ -48,12 +52,12 @@ SIM_TCP = TcpConfig(rto_initial=1e-3, rto_min=100e-6, clock_granularity=1e-6,
                     delayed_ack=20e-6, rx_buffer=TCP_WINDOW, tx_buffer=TCP_WINDOW)
 # minimum cycles between two interrupts of a VI: a burst of frames wakes the process once
 IRQ_MODERATION_CYCLES = int(os.environ.get("NICSIM_TCP_IRQ_MOD", "64"))
-MIN_SLEEP_NS = 8  # a wait asked for "now" (the stack is blocked on the device) still sleeps
 
 
 class UserStack:
     """A process on ``host`` running the user-level stack on its own VI, with a filter steering
-    each of its TCP and UDP ports to that VI. ``me`` and ``peer`` are (IPv4, MAC) text pairs;
+    each of its TCP and UDP ports to that VI. ``me`` and ``peer`` are (IPv4, MAC) text pairs
+    (``peer`` is used only on a host without an OS stack, as a static neighbour entry);
     ``stack`` is its socket API (``AsyncStack``: ``await sock.recv(...)`` and the like)."""
 
     def __init__(self, host: SimHost, name: str, me, peer, tcp_ports: Sequence[int] = (),
@@ -67,52 +71,49 @@ class UserStack:
         tx_pool = BufferPool(kernel, self.proc, 192)
         rx_pool = BufferPool(kernel, self.proc, 256)
         self.device = ViDevice(self.vi, tx_pool, rx_pool, interrupts=True)
-        self.iface = Interface(self.device, me[1], f"{me[0]}/24")
-        # ARP goes to the kernel's VI, not to this one: the kernel's neighbour entry is shared
-        self.iface.neighbors.fill(ip_from_str(peer[0]), mac_from_str(peer[1]), 0.0)
-        self.line = host.irq
-        self.irq_bit = 1 << self.vi.vi
-        self.sleeps = 0      # waits, and how many the interrupt ended
-        self.irq_wakeups = 0
-        self.spurious = 0    # levels that had to be re-armed without new events
-        self._writes_at_wake = -1
+        self._wake = Event()  # the OS filled a neighbour entry this stack may wait for
+        os_stack = host.os_stack
+        if os_stack is not None:
+            self.iface = Interface(self.device, me[1], f"{me[0]}/24",
+                                   **os_stack.net.user_identity(self.proc))
+            os_stack.net.iface.neighbors.listeners.append(self._neighbor_filled)
+        else:  # no OS to resolve through: the peer is a static neighbour entry
+            self.iface = Interface(self.device, me[1], f"{me[0]}/24")
+            self.iface.neighbors.fill(ip_from_str(peer[0]), mac_from_str(peer[1]), 0.0)
+        self.sleeper = IrqSleeper(host.irq, self.vi)
         self.stack = AsyncStack(self.iface, clock=sim_seconds, wait=self.wait,
                                 tcp_config=tcp_config)
         for proto, ports in ((L.IPPROTO_TCP, tcp_ports), (L.IPPROTO_UDP, udp_ports)):
             for port in ports:
                 kernel.insert_filter(Filter(proto, me[0], port), self.vi.vi)
 
-    async def wait(self, timeout: float | None) -> None:
-        """Sleep until the VI's interrupt rises or ``timeout`` seconds (the stack's next timer,
-        capped by the caller's deadline; None: no timer) pass.
+    def _neighbor_filled(self, ip: bytes) -> None:
+        """The OS learnt a neighbour. If this stack has frames waiting for it, they leave now:
+        a process blocked in a call is woken; one outside any call has its stack polled once
+        on its behalf, as Onload's kernel helper does (the process may not call again)."""
+        if ip not in self.iface.neighbors.pending:
+            return
+        self._wake.set()
+        cocotb.start_soon(self._poll_once())
 
-        The line is a level: it rises when the NIC has an event the host has not acknowledged,
-        drops with every EVQ_READ write, and the device re-arms it with each of those. A level
-        still high when we go to sleep was either acknowledged by this poll (the write is on its
-        way) or is spurious -- the host can read an event from memory before the NIC counts its
-        write as complete, so the NIC may fire for an event already taken -- and a spurious
-        level would never rise again: acknowledge and re-arm it, as an interrupt handler does.
-        """
-        self.sleeps += 1
-        line, bit, vi = self.line, self.irq_bit, self.vi
-        if int(line.value) & bit and vi.evq_writes == self._writes_at_wake:
-            self.spurious += 1
-            vi.arm_interrupt()
-        try:
-            if timeout is None:
-                while True:
-                    await line.value_change
-                    if int(line.value) & bit:
-                        self.irq_wakeups += 1
-                        return
-            deadline = now_ns() + max(timeout * 1e9, MIN_SLEEP_NS)
-            while True:
-                left = deadline - now_ns()
-                if left <= 0:
-                    return
-                await First(line.value_change, Timer(left, unit="ns", round_mode="ceil"))
-                if int(line.value) & bit:
-                    self.irq_wakeups += 1
-                    return
-        finally:
-            self._writes_at_wake = vi.evq_writes
+    async def _poll_once(self) -> None:
+        self.iface.poll(sim_seconds())
+
+    async def wait(self, timeout: float | None) -> None:
+        """Sleep until the VI's interrupt rises, ``timeout`` seconds (the stack's next timer,
+        capped by the caller's deadline; None: no timer) pass, or the OS resolves a neighbour
+        (frames may be waiting for it)."""
+        await self.sleeper.sleep(timeout, self._wake)
+
+    # the sleeper's counters, as the scenarios report them
+    @property
+    def sleeps(self) -> int:
+        return self.sleeper.sleeps
+
+    @property
+    def irq_wakeups(self) -> int:
+        return self.sleeper.irq_wakeups
+
+    @property
+    def spurious(self) -> int:
+        return self.sleeper.spurious

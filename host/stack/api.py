@@ -331,8 +331,16 @@ class Socket:
             return  # an ephemeral port is chosen at connect/listen time
         if self._stack._port_in_use(port, self._reuse, self):
             raise _err(errno.EADDRINUSE)
+        # the host's port space: another stack of the host (the OS's) may hold the port
+        self._stack.iface.ports.claim(IPPROTO_TCP, port)
         self._local_port = port
         self._stack._bound[port] = self
+
+    def _release_bind(self) -> None:
+        """Drop the claim ``bind`` took (listen and connect hold their own from then on)."""
+        if self._stack._bound.get(self._local_port) is self:
+            del self._stack._bound[self._local_port]
+            self._stack.iface.ports.release(IPPROTO_TCP, self._local_port)
 
     def listen(self, backlog: int = 16) -> None:
         self._check_open()
@@ -344,8 +352,8 @@ class Socket:
         port = self._local_port
         if port == 0:
             port = self._stack.iface.pick_ephemeral_tcp_port()
-        self._stack._bound.pop(port, None)
         self._tcp.listen(port, backlog)
+        self._release_bind()
         self._local_port = port
         self._listening = True
 
@@ -373,7 +381,7 @@ class Socket:
         if self._udp is not None:
             if not self._udp.is_bound:
                 self._udp.bind(0)
-            self._peer = (ip, port)
+            self._peer = self._udp.remote = (ip, port)
             return
         tcp = self._tcp
         if tcp.state in (SYN_SENT, SYN_RECEIVED):
@@ -384,8 +392,8 @@ class Socket:
         else:
             if port == 0:
                 raise _err(errno.EINVAL)
-            self._stack._bound.pop(self._local_port, None)
             tcp.connect(ip, port, self._local_port)
+            self._release_bind()
             self._stack.poll()  # the SYN leaves now
 
         def attempt():
@@ -482,6 +490,9 @@ class Socket:
         payload = bytes(data)
 
         def attempt():
+            if udp.error is not None:  # e.g. ECONNREFUSED: an earlier datagram was refused
+                err, udp.error = udp.error, None
+                raise _err(err)
             if not udp.send_to(payload, ip, port):
                 raise _err(errno.EAGAIN)
             return len(payload)
@@ -525,7 +536,7 @@ class Socket:
         if self._closed:
             return
         self._closed = True
-        self._stack._bound.pop(self._local_port, None)
+        self._release_bind()
         if self._tcp is not None:
             if self._linger_abort:
                 self._tcp.abort()

@@ -88,7 +88,7 @@ async def tx_stream_rate(dut):
     line-rate pacing happens where a channel hands frames to the far NIC, so this record can
     pass 100 GbE (a 512-bit stream at 250 MHz carries up to 128 Gbps). The paced wire is
     measured by rx_throughput, offered at line rate."""
-    bench = await NicBench.start(dut, dma_latency=LATENCY)
+    bench = await NicBench.start(dut, dma_latency=LATENCY, os_stack=False)
     sender = RawSender(bench)
     sender.prime()
     for size in SIZES:
@@ -107,7 +107,7 @@ async def tx_stream_rate(dut):
 
 @cocotb.test(timeout_time=200_000, timeout_unit="us")
 async def tx_doorbell_to_wire(dut):
-    bench = await NicBench.start(dut, dma_latency=LATENCY)
+    bench = await NicBench.start(dut, dma_latency=LATENCY, os_stack=False)
     sender = RawSender(bench)
     sender.prime()
     samples = []
@@ -126,7 +126,7 @@ async def tx_doorbell_to_wire(dut):
 
 @cocotb.test(timeout_time=2_000_000, timeout_unit="us")
 async def sim_speed(dut):
-    bench = await NicBench.start(dut, dma_latency=LATENCY)
+    bench = await NicBench.start(dut, dma_latency=LATENCY, os_stack=False)
     sender = RawSender(bench)
     sender.prime()
     sim0 = now_ns()
@@ -189,7 +189,7 @@ async def rx_throughput(dut):
     """Frames offered back to back at 100 GbE line rate; the rate at which they land in the
     process's buffers: frames delivered over the time from the first event write to the last
     (steady state)."""
-    bench = await NicBench.start(dut, dma_latency=LATENCY)
+    bench = await NicBench.start(dut, dma_latency=LATENCY, os_stack=False)
     rx = RawReceiver(bench)
     await bench.settle()
     wire = bench.rx_wire
@@ -239,7 +239,7 @@ async def rx_throughput(dut):
 async def rx_wire_to_event(dut):
     """Cycles from the NIC taking the last beat of a frame off the wire to its RX event being in
     host memory (median of 16 frames of 256 bytes, one at a time)."""
-    bench = await NicBench.start(dut, dma_latency=LATENCY)
+    bench = await NicBench.start(dut, dma_latency=LATENCY, os_stack=False)
     rx = RawReceiver(bench, rxq=64)
     await bench.settle()
     frame = rx.frame(256)

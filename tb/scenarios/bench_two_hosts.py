@@ -19,7 +19,7 @@ ROUNDS = 16
 async def udp_half_rtt(dut):
     """Median half round trip of a UDP ping-pong between busy-polling processes on host A and
     host B (doorbell on A to the echo's RX event in A's memory, halved)."""
-    bench = await NicBench.start(dut, dma_latency=LATENCY)
+    bench = await NicBench.start(dut, dma_latency=LATENCY, os_stack=False)
     ping = app_on(bench, "A", "ping", 7000)
     pong = app_on(bench, "B", "pong", 7000)
     await bench.settle()

@@ -42,7 +42,7 @@ def payload_of(size: int, seed: int) -> bytes:
 @cocotb.test(timeout_time=TEST_TIMEOUT_US * 4, timeout_unit="us")
 async def udp_ping_pong_every_size(dut):
     """A process on each host: every payload size 0..1472 goes there and back byte for byte."""
-    bench = await NicBench.start(dut)
+    bench = await NicBench.start(dut, os_stack=False)
     a = app_on(bench, "A", "ping", 7000)
     b = app_on(bench, "B", "pong", 7000)
     await bench.settle()
@@ -61,7 +61,7 @@ async def steering_to_the_owning_process(dut):
     """Three processes on B each own a port and get only their own traffic in their own
     buffers; unmatched traffic lands on the kernel's VI 0; a full 5-tuple filter beats a wild
     one; removing a filter moves the flow to VI 0."""
-    bench = await NicBench.start(dut)
+    bench = await NicBench.start(dut, os_stack=False)
     kernel_app = app_on(bench, "B", "kernel", 0, steer=False, vi_number=0)
     owners = [app_on(bench, "B", f"proc{i}", 7001 + i) for i in range(3)]
     sender = app_on(bench, "A", "client", 7000, steer=False)
@@ -149,7 +149,7 @@ def _frames_for_bad_input() -> dict[str, tuple[bytes, str]]:
 async def bad_input_is_dropped_or_flagged(dut):
     """Malformed frames from the wire: dropped and counted, or delivered to VI 0 with flags
     that no host could mistake for a good frame."""
-    bench = await NicBench.start(dut)
+    bench = await NicBench.start(dut, os_stack=False)
     host_b = bench.hosts[1]
     kernel_app = app_on(bench, "B", "kernel", 0, steer=False, vi_number=0, rx_buffers=32)
     await bench.settle()
@@ -186,7 +186,7 @@ async def bad_input_is_dropped_or_flagged(dut):
 async def rx_ring_exhaustion_drops_then_recovers(dut):
     """With 8 buffers posted and no refill, the 9th frame on is dropped and counted; the wire
     never stalls; after a refill traffic flows again."""
-    bench = await NicBench.start(dut)
+    bench = await NicBench.start(dut, os_stack=False)
     b = app_on(bench, "B", "slow", 7200, rx_buffers=8, rxq=8)
     a = app_on(bench, "A", "fast", 7200, steer=False)
     await bench.settle()
@@ -217,7 +217,7 @@ async def rx_ring_exhaustion_drops_then_recovers(dut):
 async def rx_descriptor_naming_another_owner_faults_that_vi(dut):
     """An RX descriptor pointing at another process's buffer: the write is refused, no memory
     changes, an error event on that VI only, and another VI keeps receiving."""
-    bench = await NicBench.start(dut)
+    bench = await NicBench.start(dut, os_stack=False)
     host_b = bench.hosts[1]
     victim = app_on(bench, "B", "victim", 7301)
     thief = app_on(bench, "B", "thief", 7302, rx_buffers=0)
@@ -249,7 +249,7 @@ async def rx_descriptor_naming_another_owner_faults_that_vi(dut):
 async def interrupt_driven_and_busy_polling_receivers(dut):
     """One receiver sleeps on its interrupt line (armed through its doorbell page), the other
     busy-polls; both get every frame."""
-    bench = await NicBench.start(dut)
+    bench = await NicBench.start(dut, os_stack=False)
     host_b = bench.hosts[1]
     sleeper = app_on(bench, "B", "sleeper", 7401)
     poller = app_on(bench, "B", "poller", 7402)
@@ -277,7 +277,7 @@ async def line_rate_burst_is_received_in_full(dut):
     line rate (24 bytes of FCS, preamble and gap each) and B's NIC writes every one into the
     process's buffers at that pace: none dropped, one frame's data every 30.76 cycles."""
     frames, size = 48, 1472
-    bench = await NicBench.start(dut)
+    bench = await NicBench.start(dut, os_stack=False)
     a = app_on(bench, "A", "burst", 7200, txq=64, buffers=frames)
     b = app_on(bench, "B", "sink", 7200, rx_buffers=frames + 16, rxq=128)
     await bench.settle()

@@ -49,7 +49,7 @@ async def send_and_check(bench: NicBench, app: TxApp, sizes, batch: int = 32) ->
 async def udp_every_payload_size(dut):
     """Datagrams of every payload size 0..1472 leave with valid checksums, both ways of
     computing them: offloaded to the NIC and in software."""
-    bench = await NicBench.start(dut)
+    bench = await NicBench.start(dut, os_stack=False)
     sizes = range(0, MAX_PAYLOAD + 1, 37 if QUICK else 1)
     for offload in (True, False):
         app = TxApp(bench.host, f"sender-{offload}", port=5000 + offload, offload=offload)
@@ -63,7 +63,7 @@ async def udp_every_payload_size(dut):
 async def scatter_gather_frames(dut):
     """One frame from 2-4 descriptors: headers in one buffer, payload pieces where the
     application left them, at odd offsets and lengths."""
-    bench = await NicBench.start(dut)
+    bench = await NicBench.start(dut, os_stack=False)
     rng = random.Random(2)
     for offload in (True, False):
         app = TxApp(bench.host, f"sg-{offload}", port=6000, offload=offload, buffers=128)
@@ -92,7 +92,7 @@ async def scatter_gather_frames(dut):
 @cocotb.test(timeout_time=TEST_TIMEOUT_US, timeout_unit="us")
 async def zero_copy_reads_the_process_pages(dut):
     """The physical addresses the NIC DMA-read are exactly the pages the process wrote."""
-    bench = await NicBench.start(dut)
+    bench = await NicBench.start(dut, os_stack=False)
     app = TxApp(bench.host, "zc", port=7000, buffers=8)
     bench.host.dma_log.enable()
     bench.host.dma_log.drain()
@@ -123,7 +123,7 @@ async def expect_fault(bench: NicBench, app: TxApp, code: int) -> None:
 async def protection_faults_only_the_offending_vi(dut):
     """Descriptors naming an unregistered page or another process's page: an error event on
     that VI alone, nothing on the wire, host memory unchanged, the other VI keeps sending."""
-    bench = await NicBench.start(dut)
+    bench = await NicBench.start(dut, os_stack=False)
     good = TxApp(bench.host, "good", port=8000)
     victim = TxApp(bench.host, "victim", port=8001)
     bad_iovas = {
@@ -178,7 +178,7 @@ def _diff_offsets(a: bytes, b: bytes):
 @cocotb.test(timeout_time=TEST_TIMEOUT_US, timeout_unit="us")
 async def bad_descriptor_faults_the_vi(dut):
     """A zero-length descriptor and a frame over the NIC's maximum are bad descriptors."""
-    bench = await NicBench.start(dut)
+    bench = await NicBench.start(dut, os_stack=False)
     for length in (0, L.TX_MAX_FRAME + 1):
         app = TxApp(bench.host, f"bad-len-{length}", port=9000)
         buf = app.pool.alloc()
@@ -193,7 +193,7 @@ async def bad_descriptor_faults_the_vi(dut):
 @cocotb.test(timeout_time=TEST_TIMEOUT_US, timeout_unit="us")
 async def ring_wraps_three_laps(dut):
     """A 16-entry TX ring and 32-entry event queue go round several times: phase bits work."""
-    bench = await NicBench.start(dut)
+    bench = await NicBench.start(dut, os_stack=False)
     app = TxApp(bench.host, "wrap", port=9100, txq=16, rxq=16, buffers=16)
     total = 0
     for lap in range(7):
@@ -211,7 +211,7 @@ async def ring_wraps_three_laps(dut):
 @cocotb.test(timeout_time=TEST_TIMEOUT_US, timeout_unit="us")
 async def several_vis_send_at_once(dut):
     """Four processes send at once; every frame arrives, each flow in its own order."""
-    bench = await NicBench.start(dut)
+    bench = await NicBench.start(dut, os_stack=False)
     apps = [TxApp(bench.host, f"p{i}", port=10000 + i) for i in range(4)]
     per_app = 40
     for n in range(per_app):
@@ -248,7 +248,7 @@ async def pcap_of_the_wire(dut):
     path.parent.mkdir(parents=True, exist_ok=True)
     os.environ["PCAP"] = str(path)
     try:
-        bench = await NicBench.start(dut)
+        bench = await NicBench.start(dut, os_stack=False)
     finally:
         del os.environ["PCAP"]
     app = TxApp(bench.host, "pcap", port=4000)

@@ -21,6 +21,7 @@ import hashlib
 import os
 import random
 import struct
+from collections import deque
 from dataclasses import dataclass
 
 from ..socket.tcp import CLOSED, REPLY_RST, REPLY_TO_LISTENER, TcpSocket
@@ -29,6 +30,7 @@ from ..wire.arp import OP_REPLY, OP_REQUEST, ArpPacket, ArpRepr
 from ..wire.checksum import checksum, ones_sum, pseudo_header_sum
 from ..wire.ethernet import BROADCAST, ETHERTYPE_ARP, ETHERTYPE_IPV4, mac_from_str
 from ..wire.icmpv4 import (
+    CODE_FRAG_NEEDED,
     CODE_PORT_UNREACHABLE,
     TYPE_DEST_UNREACHABLE,
     TYPE_ECHO_REPLY,
@@ -36,14 +38,14 @@ from ..wire.icmpv4 import (
 )
 from ..wire.ipv4 import PROTO_ICMP, PROTO_TCP, PROTO_UDP, ChecksumError, ip_from_str
 from ..wire.tcp import ACK, RST, TcpPacket, TcpRepr
-from .neighbor import NeighborCache
+from .neighbor import HostNeighbors, NeighborCache
+from .ports import PortClaims, PortSpace
 from .reassembly import Reassembler
 from .stats import InterfaceStats
 
 _IP_FMT = struct.Struct("!BBHHHBBH4s4s")
 _ZERO_MAC = b"\x00" * 6
 _LIMITED_BROADCAST = b"\xff\xff\xff\xff"
-EPHEMERAL_LOW, EPHEMERAL_HIGH = 49152, 65535
 
 
 @dataclass
@@ -78,9 +80,16 @@ def parse_cidr(ip) -> tuple[bytes, int]:
 
 class Interface:
     def __init__(self, device, mac, ip, gateway=None,
-                 config: InterfaceConfig | None = None) -> None:
+                 config: InterfaceConfig | None = None, *,
+                 neighbors: HostNeighbors | None = None,
+                 ports: PortClaims | None = None) -> None:
         """``mac``: 6 bytes or "aa:bb:..."; ``ip``: "a.b.c.d/prefix" or (addr, prefix);
-        ``gateway``: next hop for off-link destinations (None: only the subnet is reachable)."""
+        ``gateway``: next hop for off-link destinations (None: only the subnet is reachable).
+
+        On a host with an OS stack, a user-level interface shares the host's identity:
+        ``neighbors`` is the OS's neighbour table (read, and asked to resolve; this interface
+        sends no ARP of its own) and ``ports`` its claims in the OS's port space. Without them
+        the interface is a host of its own: its own ARP, its own ports."""
         self.device = device
         self.config = config or InterfaceConfig()
         cfg = self.config
@@ -99,6 +108,8 @@ class Interface:
         self.neighbors = NeighborCache(cfg.arp_timeout, cfg.arp_cache_size,
                                        cfg.arp_request_interval, cfg.arp_max_requests,
                                        cfg.arp_queue_len, cfg.arp_max_pending)
+        self.host_neighbors = neighbors
+        self.ports = ports if ports is not None else PortSpace(cfg.seed).claims_of("stack")
         self.reassembler = Reassembler(cfg.reasm_timeout, cfg.reasm_max_datagrams,
                                        cfg.reasm_max_bytes)
         self._rng = random.Random(cfg.seed) if cfg.seed is not None else random.Random()
@@ -109,7 +120,7 @@ class Interface:
         else:
             self._isn_secret = os.urandom(16)
         self._ident = self._rng.randrange(65536)
-        self._announced = not cfg.gratuitous_arp
+        self._announced = not cfg.gratuitous_arp or neighbors is not None
         self._icmp_tokens = cfg.icmp_error_rate
         self._icmp_refill_at = 0.0
         # sockets
@@ -117,6 +128,7 @@ class Interface:
         self._tcp_conns: dict[tuple[int, bytes, int], TcpSocket] = {}  # (lport, rip, rport)
         self._tcp_listeners: dict[int, TcpSocket] = {}
         self._udp_ports: dict[int, UdpSocket] = {}
+        self._echo_replies: dict[int, deque] = {}  # ping identifier -> (src, seq, data, at)
         # once per poll: lets a batching device (the NIC VI) ring one doorbell for the whole poll
         self._submit = getattr(device, "submit", None)
         caps = device.capabilities
@@ -141,41 +153,28 @@ class Interface:
             raise OSError(errno.EINVAL, "bad port")
         if port in self._tcp_listeners:
             raise OSError(errno.EADDRINUSE, "port already has a listener")
+        self.ports.claim(PROTO_TCP, port)
         self._tcp_listeners[port] = sock
         self._tcp_active[id(sock)] = sock
 
     def _tcp_bind_connection(self, sock: TcpSocket, local_port: int, rip: bytes,
                              rport: int) -> int:
         conns = self._tcp_conns
-        if local_port:
-            if (local_port, rip, rport) in conns:
-                raise OSError(errno.EADDRINUSE, "connection already exists")
-        else:
-            span = EPHEMERAL_HIGH - EPHEMERAL_LOW + 1
-            start = self._rng.randrange(span)
-            for i in range(span):
-                port = EPHEMERAL_LOW + (start + i) % span
-                if (port, rip, rport) not in conns and port not in self._tcp_listeners:
-                    local_port = port
-                    break
-            else:
-                raise OSError(errno.EADDRNOTAVAIL, "no free ephemeral port")
+        if local_port and (local_port, rip, rport) in conns:
+            raise OSError(errno.EADDRINUSE, "connection already exists")
+        # port 0: an ephemeral port no stack of the host holds
+        local_port = self.ports.claim(PROTO_TCP, local_port)
         conns[(local_port, rip, rport)] = sock
         self._tcp_active[id(sock)] = sock
         return local_port
 
     def pick_ephemeral_tcp_port(self) -> int:
-        """A free port for a listener bound to port 0."""
-        span = EPHEMERAL_HIGH - EPHEMERAL_LOW + 1
-        start = self._rng.randrange(span)
-        for i in range(span):
-            port = EPHEMERAL_LOW + (start + i) % span
-            if port not in self._tcp_listeners and not any(
-                    k[0] == port for k in self._tcp_conns):
-                return port
-        raise OSError(errno.EADDRNOTAVAIL, "no free ephemeral port")
+        """A free port for a listener bound to port 0 (no stack of the host holds it)."""
+        return self.ports.space.free_port(PROTO_TCP)
 
     def _tcp_register(self, sock: TcpSocket) -> None:
+        """A connection a listener accepted: it shares (and claims again) the listener's port."""
+        self.ports.claim(PROTO_TCP, sock.local_port)
         self._tcp_conns[(sock.local_port, sock.remote_ip, sock.remote_port)] = sock
         self._tcp_active[id(sock)] = sock
 
@@ -183,30 +182,24 @@ class Interface:
         key = (sock.local_port, sock.remote_ip, sock.remote_port)
         if self._tcp_conns.get(key) is sock:
             del self._tcp_conns[key]
+            self.ports.release(PROTO_TCP, sock.local_port)
         if self._tcp_listeners.get(sock.local_port) is sock:
             del self._tcp_listeners[sock.local_port]
+            self.ports.release(PROTO_TCP, sock.local_port)
 
     def _udp_bind(self, sock: UdpSocket, port: int) -> int:
-        if port == 0:
-            span = EPHEMERAL_HIGH - EPHEMERAL_LOW + 1
-            start = self._rng.randrange(span)
-            for i in range(span):
-                p = EPHEMERAL_LOW + (start + i) % span
-                if p not in self._udp_ports:
-                    port = p
-                    break
-            else:
-                raise OSError(errno.EADDRNOTAVAIL, "no free ephemeral port")
-        elif not 0 < port < 65536:
+        if not 0 <= port < 65536:
             raise OSError(errno.EINVAL, "bad port")
-        elif port in self._udp_ports:
+        if port in self._udp_ports:
             raise OSError(errno.EADDRINUSE, "UDP port in use")
+        port = self.ports.claim(PROTO_UDP, port)  # port 0: an ephemeral one
         self._udp_ports[port] = sock
         return port
 
     def _udp_unbind(self, sock: UdpSocket) -> None:
         if self._udp_ports.get(sock.local_port) is sock:
             del self._udp_ports[sock.local_port]
+            self.ports.release(PROTO_UDP, sock.local_port)
 
     def isn(self, lip: bytes, lport: int, rip: bytes, rport: int, now: float) -> int:
         """RFC 6528: ISN = M + F(4-tuple, secret), M a 4-microsecond clock."""
@@ -266,7 +259,13 @@ class Interface:
         expired = self.reassembler.expire(now)
         self.stats.ip_reasm_timeouts += expired
         neighbors = self.neighbors
+        shared = self.host_neighbors
         for ip, p in list(neighbors.pending.items()):
+            if shared is not None:
+                mac = shared.lookup(ip, now)
+                if mac is not None:  # the host's table has it now
+                    self._flush_pending(now, ip, mac)
+                    continue
             if now < p.next_request_at:
                 continue
             if p.requests_sent >= neighbors.max_requests:
@@ -276,7 +275,7 @@ class Interface:
                 continue
             p.requests_sent += 1
             p.next_request_at = now + neighbors.request_interval
-            self._send_arp(OP_REQUEST, BROADCAST, _ZERO_MAC, ip)
+            self._request_arp(ip, now)
 
     # ------------------------------------------------------------------ ingress
 
@@ -424,8 +423,65 @@ class Interface:
 
             if self._send_ip(src, PROTO_ICMP, n, write_reply):
                 st.icmp_echo_replies += 1
+        elif msg_type == TYPE_ECHO_REPLY and len(payload) >= 8:
+            ident, seq = struct.unpack_from("!HH", payload, 4)
+            replies = self._echo_replies.get(ident)
+            if replies is None:
+                st.icmp_ignored += 1
+                return
+            st.icmp_echo_replies_rx += 1
+            replies.append((src, seq, bytes(payload[8:]), now))
+        elif msg_type == TYPE_DEST_UNREACHABLE:
+            self._ingress_unreachable(payload[1], payload[8:])
         else:
             st.icmp_ignored += 1
+
+    # ICMP destination unreachable codes as a socket sees them (Linux's icmp_err_convert)
+    _UNREACHABLE_ERRNO = {0: errno.ENETUNREACH, 1: errno.EHOSTUNREACH, 2: errno.ENOPROTOOPT,
+                          CODE_PORT_UNREACHABLE: errno.ECONNREFUSED,
+                          CODE_FRAG_NEEDED: errno.EMSGSIZE}
+
+    def _ingress_unreachable(self, code: int, quote) -> None:
+        """An ICMP error about a datagram we sent: the quoted IP header and the first 8 bytes
+        of its payload name the socket. As on Linux, a connected UDP socket gets the error on
+        its next call; an unconnected one is not told (RFC 1122 4.1.3.3 leaves it to the
+        application), and TCP treats these as soft errors (RFC 5461), so they are counted."""
+        st = self.stats
+        st.icmp_unreachable_rx += 1
+        if len(quote) < 28 or quote[0] >> 4 != 4:
+            st.icmp_malformed += 1
+            return
+        ihl = (quote[0] & 0x0F) * 4
+        if len(quote) < ihl + 8 or bytes(quote[12:16]) != self.ip:
+            st.icmp_malformed += 1
+            return
+        if quote[9] != PROTO_UDP:
+            return
+        sport, dport = struct.unpack_from("!HH", quote, ihl)
+        sock = self._udp_ports.get(sport)
+        if sock is not None and sock.remote == (bytes(quote[16:20]), dport):
+            sock.error = self._UNREACHABLE_ERRNO.get(code, errno.EHOSTUNREACH)
+
+    def open_echo(self, ident: int) -> deque:
+        """Receive echo replies with identifier ``ident`` (a ping socket's); returns their
+        queue of (source, sequence, data, time)."""
+        if ident in self._echo_replies:
+            raise OSError(errno.EADDRINUSE, f"echo identifier {ident} is in use")
+        return self._echo_replies.setdefault(ident, deque())
+
+    def close_echo(self, ident: int) -> None:
+        self._echo_replies.pop(ident, None)
+
+    def send_echo_request(self, dst: bytes, ident: int, seq: int, data: bytes) -> bool:
+        """One ICMP echo request (what ``ping`` sends); False if no buffer was free."""
+        n = 8 + len(data)
+
+        def write(out) -> None:
+            struct.pack_into("!BBHHH", out, 0, TYPE_ECHO_REQUEST, 0, 0, ident, seq)
+            out[8:n] = data
+            struct.pack_into("!H", out, 2, checksum(out[:n]))
+
+        return self._send_ip(dst, PROTO_ICMP, n, write)
 
     def _ingress_udp(self, now: float, src: bytes, dst: bytes, payload, l4_ok, is_bcast: bool,
                      ip_header) -> None:
@@ -543,7 +599,8 @@ class Interface:
         hop = dst if self._on_link(dst) else self.gateway
         if hop is None:
             return None, None
-        return self.neighbors.lookup(hop, now), hop
+        table = self.neighbors if self.host_neighbors is None else self.host_neighbors
+        return table.lookup(hop, now), hop
 
     def _send_tcp(self, dst: bytes, rep: TcpRepr, payload) -> bool:
         """Build one TCP segment in place in a device buffer (the hot path)."""
@@ -654,7 +711,32 @@ class Interface:
             p = self.neighbors.pending[hop]
             p.requests_sent += 1
             p.next_request_at = now + self.neighbors.request_interval
-            self._send_arp(OP_REQUEST, BROADCAST, _ZERO_MAC, hop)
+            self._request_arp(hop, now)
+
+    def _request_arp(self, ip: bytes, now: float) -> None:
+        if self.host_neighbors is None:
+            self._send_arp(OP_REQUEST, BROADCAST, _ZERO_MAC, ip)
+        else:
+            self.stats.arp_requests_delegated += 1
+            self.host_neighbors.request(ip, now)
+
+    def resolve(self, ip: bytes, now: float) -> None:
+        """Resolve ``ip`` for another stack of this host (its frames wait there): one ARP
+        request now unless the entry is known or a resolution is already under way (whose own
+        retries then continue from ``poll``)."""
+        neighbors = self.neighbors
+        if neighbors.lookup(ip, now) is not None or ip in neighbors.pending:
+            return
+        p = neighbors.start(ip, now)
+        if p is None:
+            self.stats.arp_queue_drops += 1
+            return
+        p.requests_sent = 1
+        p.next_request_at = now + neighbors.request_interval
+        self.now = now
+        self._send_arp(OP_REQUEST, BROADCAST, _ZERO_MAC, ip)
+        if self._submit is not None:
+            self._submit()  # the request leaves now, not at this interface's next poll
 
     def _flush_pending(self, now: float, ip: bytes, mac: bytes) -> None:
         p = self.neighbors.pending.pop(ip, None)

@@ -23,6 +23,7 @@ class InterfaceStats:
     arp_malformed: int = 0
     arp_ignored: int = 0
     arp_requests_sent: int = 0
+    arp_requests_delegated: int = 0   # resolutions asked of the host's neighbour table (the OS)
     arp_replies_sent: int = 0
     arp_queue_drops: int = 0       # waiting packets dropped (queue full or resolution failed)
     arp_resolution_failures: int = 0
@@ -43,6 +44,8 @@ class InterfaceStats:
     icmp_malformed: int = 0
     icmp_bad_checksum: int = 0
     icmp_echo_replies: int = 0
+    icmp_echo_replies_rx: int = 0  # replies to our own echo requests
+    icmp_unreachable_rx: int = 0
     icmp_unreachable_sent: int = 0
     icmp_rate_limited: int = 0
     icmp_ignored: int = 0

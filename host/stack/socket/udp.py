@@ -19,6 +19,7 @@ class UdpSocket:
         self._tx_bytes = 0
         self.rx_drops = 0
         self.error: int | None = None  # e.g. ECONNREFUSED from an ICMP port unreachable
+        self.remote: tuple[bytes, int] | None = None  # the peer of a connected socket
 
     @property
     def is_bound(self) -> bool:
