@@ -16,3 +16,23 @@ pytestmark = [pytest.mark.sim, pytest.mark.xdist_group("tb_two_hosts_512")]
                                       "one_port_space", "os_socket_bad_input"])
 def test_os_stack_512(testcase):
     run_scenario("tb_two_hosts", MODULE, testcase, data_width=512, dma_latency=125)
+
+
+def test_kernel_path_half_rtt_is_recorded_and_dearer(tmp_path):
+    """The bench's kernel-path UDP half round trip (OS sockets on both hosts): it runs, costs
+    more than the user-level path (the scenario asserts it), and splits its cost into copies,
+    system calls and the rest."""
+    import json
+
+    out = tmp_path / "records.jsonl"
+    run_scenario("tb_two_hosts", "tb.scenarios.bench_two_hosts", "udp_half_rtt_kernel",
+                 data_width=512, dma_latency=125, extra_env={"NICSIM_BENCH_OUT": str(out)})
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["params"]["payload_bytes"] for r in records] == [0, 1024]
+    for r in records:
+        p = r["params"]
+        assert p["path"] == "kernel" and r["value"] > p["user_path_ns"]
+        assert p["syscalls_per_round_trip"] == 4
+        assert p["bytes_copied_per_round_trip"] == 4 * p["payload_bytes"]
+        assert p["syscall_ns"] > 0 and p["other_ns"] > 0
+    assert records[0]["params"]["copy_ns"] == 0 < records[1]["params"]["copy_ns"]

@@ -25,7 +25,14 @@ from dataclasses import dataclass, field
 
 from host.process import Process
 from host.stack.api import Socket
-from host.stack.socket.tcp import CLOSED, LISTEN, SYN_RECEIVED, SYN_SENT
+from host.stack.socket.tcp import (
+    CLOSE_WAIT,
+    CLOSED,
+    ESTABLISHED,
+    LISTEN,
+    SYN_RECEIVED,
+    SYN_SENT,
+)
 from host.stack.wire.checksum import checksum
 from host.stack.wire.icmpv4 import TYPE_ECHO_REPLY, TYPE_ECHO_REQUEST
 from host.stack.wire.ipv4 import ip_from_str, ip_to_str
@@ -33,6 +40,7 @@ from host.stack.wire.ipv4 import ip_from_str, ip_to_str
 AF_INET = _pysocket.AF_INET
 SOCK_STREAM, SOCK_DGRAM = _pysocket.SOCK_STREAM, _pysocket.SOCK_DGRAM
 IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP = 1, 6, 17
+SENDING_STATES = (SYN_SENT, SYN_RECEIVED, ESTABLISHED, CLOSE_WAIT)  # a send may queue data
 
 
 @dataclass(frozen=True)
@@ -60,7 +68,7 @@ class SyscallCosts:
                              "positive bandwidth")
 
     def copy_s(self, nbytes: int) -> float:
-        return nbytes / self.copy_bytes_per_s
+        return nbytes / self.copy_bytes_per_s  # 0 for an infinite bandwidth
 
 
 @dataclass
@@ -141,11 +149,18 @@ class OsSockets:
         self.stats = SyscallStats()
 
     async def _enter(self, call: str) -> None:
+        """Into the kernel: counted; half the crossing's cost is paid here, half on the way
+        back (``_leave``), so a call that blocks pays the return after it wakes, as a process
+        does when it is scheduled back to user mode."""
         st = self.stats
         st.syscalls += 1
         st.calls[call] += 1
         st.syscall_time_s += self.costs.syscall_s
-        await self.spend(self.costs.syscall_s)
+        await self.spend(self.costs.syscall_s / 2)
+
+    async def _leave(self) -> None:
+        await self.spend(self.costs.syscall_s / 2)
+        self.kick()
 
     async def _copy(self, nbytes: int, out: bool) -> None:
         if nbytes <= 0:
@@ -161,8 +176,7 @@ class OsSockets:
 
     async def socket(self, family: int = AF_INET, type: int = SOCK_STREAM,
                      proto: int = 0) -> OsSocket:
-        await self._enter("socket")
-        try:
+        async with _Syscall(self, "socket"):
             if family != AF_INET:
                 raise _oserror(errno.EAFNOSUPPORT)
             if type not in (SOCK_STREAM, SOCK_DGRAM):
@@ -173,13 +187,11 @@ class OsSockets:
             if proto == IPPROTO_ICMP:
                 return OsPingSocket(self)
             return OsSocket(self, type)
-        finally:
-            self.kick()
 
 
 class _Syscall:
-    """``async with`` one system call: entered (counted, charged) first; ``kick`` on the way
-    out, whatever the outcome."""
+    """``async with`` one system call: entered (counted, charged) first; left (charged, then
+    ``kick``) on the way out, whatever the outcome."""
 
     def __init__(self, calls: OsSockets, name: str) -> None:
         self.calls = calls
@@ -189,7 +201,10 @@ class _Syscall:
         await self.calls._enter(self.name)
 
     async def __aexit__(self, exc_type, exc, tb) -> bool:
-        self.calls.kick()
+        if exc is not None and not isinstance(exc, Exception):
+            self.calls.kick()  # the caller is being cancelled: no time passes any more
+            return False
+        await self.calls._leave()
         if isinstance(exc, OSError) and exc.errno and not isinstance(exc, _pysocket.gaierror):
             # the kernel's message for the errno, as Python shows a failed system call
             raise type(exc)(exc.errno, os.strerror(exc.errno)) from None
@@ -314,13 +329,36 @@ class OsSocket(_SyscallSocket):
         async with self._call("send"):
             self._check_open()
             view = _buffer(data)
-            if self._never_connected() or (self._tcp is not None
-                                           and self._tcp.state is LISTEN):
+            if self._tcp is None:
+                peer = self._sock._peer
+                if peer is None:
+                    raise _oserror(errno.EDESTADDRREQ)
+                return await self._send_datagram(view, *peer, timeout)
+            if self._never_connected() or self._tcp.state is LISTEN:
                 raise _oserror(errno.EPIPE)  # Linux: a stream socket that never connected
-            sock = self._sock
-            n = await self._block(lambda: sock.send(view), sock._writable, timeout)
-            await self._calls._copy(n, out=False)
-            return n
+            return await self._send_stream(view, timeout)
+
+    async def _send_stream(self, view: memoryview, timeout: float | None) -> int:
+        """Wait for room in the send buffer, copy what fits in from the process (the copy's
+        time passes before the stack may transmit a byte of it), then run the stack."""
+        sock = self._sock
+        tcp = self._tcp
+
+        if not view:
+            return 0
+
+        def room() -> int:
+            if tcp.error is None and tcp.send_capacity > 0:
+                return min(len(view), tcp.send_capacity)
+            if tcp.error is not None or tcp.state not in SENDING_STATES:
+                return 0  # nothing can be sent: take_for_sending raises why
+            raise _oserror(errno.EAGAIN)
+
+        fits = await self._block(room, sock._send_ready, timeout)
+        await self._calls._copy(fits, out=False)
+        n = sock.take_for_sending(view[:fits] if fits else view)
+        self._net.stack.sync.poll()
+        return n
 
     async def sendall(self, data, flags: int = 0, timeout: float | None = None) -> None:
         """``send`` until all of ``data`` is taken: as in C, one system call per ``send``."""
@@ -346,14 +384,25 @@ class OsSocket(_SyscallSocket):
             if self._tcp is not None:  # a stream socket ignores the address (Linux)
                 if self._never_connected():
                     raise _oserror(errno.EPIPE)
-                sock = self._sock
-                n = await self._block(lambda: sock.send(view), sock._writable, timeout)
-            else:
-                sock = self._sock
-                n = await self._block(lambda: sock.sendto(view, (ip_to_str(ip), port)),
-                                      sock._writable, timeout)
-            await self._calls._copy(n, out=False)
-            return n
+                return await self._send_stream(view, timeout)
+            return await self._send_datagram(view, ip, port, timeout)
+
+    async def _send_datagram(self, view: memoryview, ip: bytes, port: int,
+                             timeout: float | None) -> int:
+        """Copy the datagram in from the process, queue it, run the stack."""
+        sock = self._sock
+        udp = sock._udp
+        if udp.error is not None:  # reported before anything is copied
+            err, udp.error = udp.error, None
+            raise _oserror(err)
+        if len(view) > udp.max_payload():
+            raise _oserror(errno.EMSGSIZE)
+        await self._calls._copy(len(view), out=False)
+        payload = bytes(view)
+        n = await self._block(lambda: sock.queue_datagram(payload, ip, port),
+                              lambda: udp.is_writable, timeout)
+        self._net.stack.sync.poll()
+        return n
 
     async def recvfrom(self, bufsize: int, flags: int = 0,
                        timeout: float | None = None) -> tuple[bytes, tuple[str, int]]:

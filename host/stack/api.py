@@ -431,17 +431,24 @@ class Socket:
         view = memoryview(data).cast("B") if not isinstance(data, bytes) else data
         if not view:
             return 0
+        return self._run(lambda: self.take_for_sending(view), self._send_ready)
 
-        def attempt():
-            if tcp.error is not None:
-                raise tcp._take_error_exc()
-            n = tcp.send(view)
-            if n == 0:
-                raise _err(errno.EAGAIN)
-            return n
+    def take_for_sending(self, data) -> int:
+        """Copy what fits of ``data`` into the TCP send buffer and return how many bytes; the
+        stack does not run (nothing is transmitted until its next poll). Raises EAGAIN when
+        nothing fits, or the socket's pending error."""
+        tcp = self._tcp
+        if tcp.error is not None:
+            raise tcp._take_error_exc()
+        n = tcp.send(data)
+        if n == 0:
+            raise _err(errno.EAGAIN)
+        return n
 
-        return self._run(attempt, lambda: tcp.send_capacity > 0 or tcp.error is not None
-                         or tcp.state not in (SYN_SENT, SYN_RECEIVED, ESTABLISHED, CLOSE_WAIT))
+    def _send_ready(self) -> bool:
+        tcp = self._tcp
+        return tcp.send_capacity > 0 or tcp.error is not None \
+            or tcp.state not in (SYN_SENT, SYN_RECEIVED, ESTABLISHED, CLOSE_WAIT)
 
     def sendall(self, data, flags: int = 0) -> None:
         view = memoryview(data).cast("B")
@@ -486,18 +493,20 @@ class Socket:
         if self._udp is None:
             raise _err(errno.EISCONN)
         ip, port = _addr_in(address)
-        udp = self._udp
         payload = bytes(data)
+        return self._run(lambda: self.queue_datagram(payload, ip, port),
+                         lambda: self._udp.is_writable)
 
-        def attempt():
-            if udp.error is not None:  # e.g. ECONNREFUSED: an earlier datagram was refused
-                err, udp.error = udp.error, None
-                raise _err(err)
-            if not udp.send_to(payload, ip, port):
-                raise _err(errno.EAGAIN)
-            return len(payload)
-
-        return self._run(attempt, lambda: udp.is_writable)
+    def queue_datagram(self, payload: bytes, ip: bytes, port: int) -> int:
+        """Queue one datagram for ``(ip, port)`` without running the stack; return its length.
+        Raises EAGAIN when the send queue is full, or the socket's pending error."""
+        udp = self._udp
+        if udp.error is not None:  # e.g. ECONNREFUSED: an earlier datagram was refused
+            err, udp.error = udp.error, None
+            raise _err(err)
+        if not udp.send_to(payload, ip, port):
+            raise _err(errno.EAGAIN)
+        return len(payload)
 
     def recvfrom(self, bufsize: int, flags: int = 0) -> tuple[bytes, tuple[str, int]]:
         self._check_open()
