@@ -96,7 +96,8 @@ async def udp_half_rtt_kernel(dut):
         record("udp_half_rtt", full, "ns", dma_latency_cycles=LATENCY, payload_bytes=size,
                path="kernel", copy_ns=round(full - no_copies, 1),
                syscall_ns=round(no_copies - bare, 1), other_ns=round(bare, 1),
-               user_path_ns=user, syscalls_per_round_trip=2 * calls, bytes_copied_per_round_trip=2 * copied,
+               user_path_ns=user, syscalls_per_round_trip=2 * calls,
+               bytes_copied_per_round_trip=2 * copied,
                syscall_cost_ns=costs.syscall_s * 1e9,
                copy_bandwidth_gbps=costs.copy_bytes_per_s * 8 / 1e9)
     await ping.send(b"stop")
