@@ -202,8 +202,7 @@ class _Syscall:
 
     async def __aexit__(self, exc_type, exc, tb) -> bool:
         if exc is not None and not isinstance(exc, Exception):
-            self.calls.kick()  # the caller is being cancelled: no time passes any more
-            return False
+            return False  # the caller is being cancelled or closed: nothing more may happen
         await self.calls._leave()
         if isinstance(exc, OSError) and exc.errno and not isinstance(exc, _pysocket.gaierror):
             # the kernel's message for the errno, as Python shows a failed system call
