@@ -194,3 +194,19 @@ def test_costs_must_be_sane():
         SyscallCosts(copy_bytes_per_s=0)
     with pytest.raises(ValueError):
         SyscallCosts(syscall_s=-1)
+
+
+def test_message_flags_are_refused_not_ignored():
+    host = Host()
+
+    async def scenario():
+        sock = await host.calls.socket(type=pysocket.SOCK_DGRAM)
+        await sock.connect((B_IP, 9))
+        for call in (lambda: sock.send(b"x", pysocket.MSG_OOB),
+                     lambda: sock.recv(10, pysocket.MSG_PEEK, timeout=0)):
+            with pytest.raises(OSError) as e:
+                await call()
+            assert e.value.errno == errno.EOPNOTSUPP
+        assert host.calls.stats.bytes_copied == 0
+
+    run(scenario())

@@ -128,6 +128,12 @@ def _bufsize(n, call: str) -> int:
     return n
 
 
+def _no_flags(flags: int) -> None:
+    """MSG_* flags are not modelled: refuse them rather than ignore them."""
+    if operator.index(flags):
+        raise _oserror(errno.EOPNOTSUPP)
+
+
 def _oserror(code: int) -> OSError:
     return OSError(code, os.strerror(code))
 
@@ -263,7 +269,8 @@ class OsSocket(_SyscallSocket):
         self._sock.setblocking(False)
 
     def __repr__(self) -> str:
-        return f"<OsSocket of {self._calls.proc.name} {self._sock.state}>"
+        proc = self._calls.proc
+        return f"<OsSocket of {proc.name if proc else 'kernel'} {self._sock.state}>"
 
     @property
     def _tcp(self):
@@ -327,6 +334,7 @@ class OsSocket(_SyscallSocket):
     async def send(self, data, flags: int = 0, timeout: float | None = None) -> int:
         async with self._call("send"):
             self._check_open()
+            _no_flags(flags)
             view = _buffer(data)
             if self._tcp is None:
                 peer = self._sock._peer
@@ -369,6 +377,7 @@ class OsSocket(_SyscallSocket):
     async def recv(self, bufsize: int, flags: int = 0, timeout: float | None = None) -> bytes:
         async with self._call("recv"):
             self._check_open()
+            _no_flags(flags)
             n = _bufsize(bufsize, "recv")
             sock = self._sock
             data = await self._block(lambda: sock.recv(n), sock._readable, timeout)
@@ -407,6 +416,7 @@ class OsSocket(_SyscallSocket):
                        timeout: float | None = None) -> tuple[bytes, tuple[str, int]]:
         async with self._call("recvfrom"):
             self._check_open()
+            _no_flags(flags)
             n = _bufsize(bufsize, "recvfrom")
             sock = self._sock
             data, addr = await self._block(lambda: sock.recvfrom(n), sock._readable, timeout)
@@ -463,7 +473,7 @@ class OsPingSocket(_SyscallSocket):
         self.ident = iface.ports.claim(IPPROTO_ICMP, 0)  # identifiers share the port space
         self._replies = iface.open_echo(self.ident)
 
-    async def sendto(self, data, address, timeout: float | None = None) -> int:
+    async def sendto(self, data, address) -> int:
         async with self._call("sendto"):
             self._check_open()
             view = _buffer(data)
@@ -481,6 +491,7 @@ class OsPingSocket(_SyscallSocket):
                        timeout: float | None = None) -> tuple[bytes, tuple[str, int]]:
         async with self._call("recvfrom"):
             self._check_open()
+            _no_flags(flags)
             n = _bufsize(bufsize, "recvfrom")
             replies = self._replies
 
