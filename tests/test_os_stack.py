@@ -13,7 +13,8 @@ pytestmark = [pytest.mark.sim, pytest.mark.xdist_group("tb_two_hosts_512")]
 
 @pytest.mark.parametrize("testcase", ["ping_while_user_tcp", "os_tcp_both_ways",
                                       "os_udp_and_port_unreachable", "one_arp_per_host",
-                                      "one_port_space", "os_socket_bad_input"])
+                                      "one_port_space", "os_socket_bad_input",
+                                      "os_tcp_over_an_impaired_wire"])
 def test_os_stack_512(testcase):
     run_scenario("tb_two_hosts", MODULE, testcase, data_width=512, dma_latency=125)
 
