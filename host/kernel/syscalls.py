@@ -24,15 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from host.process import Process
-from host.stack.api import Socket
-from host.stack.socket.tcp import (
-    CLOSE_WAIT,
-    CLOSED,
-    ESTABLISHED,
-    LISTEN,
-    SYN_RECEIVED,
-    SYN_SENT,
-)
+from host.stack.api import SENDING_STATES, Socket
+from host.stack.socket.tcp import CLOSED, LISTEN, SYN_RECEIVED, SYN_SENT
 from host.stack.wire.checksum import checksum
 from host.stack.wire.icmpv4 import TYPE_ECHO_REPLY, TYPE_ECHO_REQUEST
 from host.stack.wire.ipv4 import ip_from_str, ip_to_str
@@ -40,7 +33,6 @@ from host.stack.wire.ipv4 import ip_from_str, ip_to_str
 AF_INET = _pysocket.AF_INET
 SOCK_STREAM, SOCK_DGRAM = _pysocket.SOCK_STREAM, _pysocket.SOCK_DGRAM
 IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP = 1, 6, 17
-SENDING_STATES = (SYN_SENT, SYN_RECEIVED, ESTABLISHED, CLOSE_WAIT)  # a send may queue data
 
 
 @dataclass(frozen=True)

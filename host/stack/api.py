@@ -51,6 +51,7 @@ SO_LINGER = _pysocket.SO_LINGER
 SO_ERROR = _pysocket.SO_ERROR
 SO_KEEPALIVE = _pysocket.SO_KEEPALIVE
 SHUT_RD, SHUT_WR, SHUT_RDWR = _pysocket.SHUT_RD, _pysocket.SHUT_WR, _pysocket.SHUT_RDWR
+SENDING_STATES = (SYN_SENT, SYN_RECEIVED, ESTABLISHED, CLOSE_WAIT)  # a send may queue data
 
 
 def _err(code: int, text: str | None = None) -> OSError:
@@ -448,7 +449,7 @@ class Socket:
     def _send_ready(self) -> bool:
         tcp = self._tcp
         return tcp.send_capacity > 0 or tcp.error is not None \
-            or tcp.state not in (SYN_SENT, SYN_RECEIVED, ESTABLISHED, CLOSE_WAIT)
+            or tcp.state not in SENDING_STATES
 
     def sendall(self, data, flags: int = 0) -> None:
         view = memoryview(data).cast("B")
