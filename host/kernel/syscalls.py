@@ -233,6 +233,12 @@ class _SyscallSocket:
     def _call(self, name: str) -> _Syscall:
         return _Syscall(self._calls, name)
 
+    def _receive_args(self, bufsize, flags: int, call: str) -> int:
+        """A receive call's checks (open socket, no flags, a valid size); returns the size."""
+        self._check_open()
+        _no_flags(flags)
+        return _bufsize(bufsize, call)
+
     async def _block(self, attempt, ready, timeout: float | None):
         """``attempt()`` until it stops raising BlockingIOError; in between, sleep until the OS
         stack made progress, at most ``timeout`` (else the socket's timeout) in all."""
@@ -304,17 +310,8 @@ class OsSocket(_SyscallSocket):
                 if (self._timeout if timeout is None else timeout) == 0:
                     raise
             tcp = self._tcp
-
-            def attempt():  # the handshake's outcome
-                if tcp.state in (SYN_SENT, SYN_RECEIVED):
-                    raise _oserror(errno.EAGAIN)
-                if tcp.error is not None:
-                    raise tcp._take_error_exc()
-                if tcp.state is CLOSED:
-                    raise _oserror(errno.ECONNREFUSED)
-
-            await self._block(attempt, lambda: tcp.state not in (SYN_SENT, SYN_RECEIVED),
-                              timeout)
+            await self._block(sock.connect_outcome,
+                              lambda: tcp.state not in (SYN_SENT, SYN_RECEIVED), timeout)
 
     # ------------------------------------------------------------------ data
 
@@ -368,9 +365,7 @@ class OsSocket(_SyscallSocket):
 
     async def recv(self, bufsize: int, flags: int = 0, timeout: float | None = None) -> bytes:
         async with self._call("recv"):
-            self._check_open()
-            _no_flags(flags)
-            n = _bufsize(bufsize, "recv")
+            n = self._receive_args(bufsize, flags, "recv")
             sock = self._sock
             data = await self._block(lambda: sock.recv(n), sock._readable, timeout)
             await self._calls._copy(len(data), out=True)
@@ -407,9 +402,7 @@ class OsSocket(_SyscallSocket):
     async def recvfrom(self, bufsize: int, flags: int = 0,
                        timeout: float | None = None) -> tuple[bytes, tuple[str, int]]:
         async with self._call("recvfrom"):
-            self._check_open()
-            _no_flags(flags)
-            n = _bufsize(bufsize, "recvfrom")
+            n = self._receive_args(bufsize, flags, "recvfrom")
             sock = self._sock
             data, addr = await self._block(lambda: sock.recvfrom(n), sock._readable, timeout)
             await self._calls._copy(len(data), out=True)
@@ -482,9 +475,7 @@ class OsPingSocket(_SyscallSocket):
     async def recvfrom(self, bufsize: int, flags: int = 0,
                        timeout: float | None = None) -> tuple[bytes, tuple[str, int]]:
         async with self._call("recvfrom"):
-            self._check_open()
-            _no_flags(flags)
-            n = _bufsize(bufsize, "recvfrom")
+            n = self._receive_args(bufsize, flags, "recvfrom")
             replies = self._replies
 
             def attempt():

@@ -397,19 +397,21 @@ class Socket:
             self._release_bind()
             self._stack.poll()  # the SYN leaves now
 
-        def attempt():
-            if tcp.state in (SYN_SENT, SYN_RECEIVED):
-                raise _err(errno.EINPROGRESS)
-            if tcp.error is not None:
-                raise tcp._take_error_exc()
-            if tcp.state is CLOSED:
-                raise _err(errno.ECONNREFUSED)
-            return None
-
         try:
-            self._run(attempt, lambda: tcp.state not in (SYN_SENT, SYN_RECEIVED))
+            self._run(self.connect_outcome, lambda: tcp.state not in (SYN_SENT, SYN_RECEIVED))
         except BlockingIOError:
             raise _err(errno.EINPROGRESS) from None
+
+    def connect_outcome(self) -> None:
+        """The outcome of the TCP handshake under way: returns once connected; raises
+        EINPROGRESS (a BlockingIOError) while it runs, else why it failed."""
+        tcp = self._tcp
+        if tcp.state in (SYN_SENT, SYN_RECEIVED):
+            raise _err(errno.EINPROGRESS)
+        if tcp.error is not None:
+            raise tcp._take_error_exc()
+        if tcp.state is CLOSED:
+            raise _err(errno.ECONNREFUSED)
 
     def connect_ex(self, address) -> int:
         try:
@@ -679,10 +681,7 @@ class AsyncSocket:
         if not await self._stack.drive(lambda: tcp.state not in (SYN_SENT, SYN_RECEIVED),
                                        timeout):
             raise _err(errno.ETIMEDOUT, "timed out")
-        if tcp.error is not None:
-            raise tcp._take_error_exc()
-        if tcp.state is CLOSED:
-            raise _err(errno.ECONNREFUSED)
+        self.sock.connect_outcome()
 
     async def send(self, data, timeout: float | None = None) -> int:
         return await self._run(lambda: self.sock.send(data), self.sock._writable, timeout)
