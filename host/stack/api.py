@@ -50,6 +50,7 @@ SO_SNDBUF = _pysocket.SO_SNDBUF
 SO_LINGER = _pysocket.SO_LINGER
 SO_ERROR = _pysocket.SO_ERROR
 SO_KEEPALIVE = _pysocket.SO_KEEPALIVE
+SO_BROADCAST = _pysocket.SO_BROADCAST
 SHUT_RD, SHUT_WR, SHUT_RDWR = _pysocket.SHUT_RD, _pysocket.SHUT_WR, _pysocket.SHUT_RDWR
 SENDING_STATES = (SYN_SENT, SYN_RECEIVED, ESTABLISHED, CLOSE_WAIT)  # a send may queue data
 
@@ -170,6 +171,7 @@ class Socket:
         self._blocking = True
         self._closed = False
         self._reuse = False
+        self._broadcast = False  # SO_BROADCAST: may send to a broadcast address
         self._linger_abort = False
         self._local_port = 0
         self._peer: tuple[bytes, int] | None = None  # UDP default destination
@@ -275,6 +277,8 @@ class Socket:
             self._linger_abort = bool(onoff) and seconds == 0
         elif level == SOL_SOCKET and option == SO_KEEPALIVE:
             pass  # accepted and ignored: no keepalive timer yet
+        elif level == SOL_SOCKET and option == SO_BROADCAST:
+            self._broadcast = bool(value)
         else:
             raise _err(errno.ENOPROTOOPT)
 
@@ -288,6 +292,8 @@ class Socket:
             return int(self._tcp.config.nodelay)
         if level == SOL_SOCKET and option == SO_REUSEADDR:
             return int(self._reuse)
+        if level == SOL_SOCKET and option == SO_BROADCAST:
+            return int(self._broadcast)
         if level == SOL_SOCKET and option == SO_RCVBUF:
             return self._tcp.config.rx_buffer if self._tcp is not None else self._udp.rx_buffer
         if level == SOL_SOCKET and option == SO_SNDBUF:
@@ -507,6 +513,8 @@ class Socket:
         if udp.error is not None:  # e.g. ECONNREFUSED: an earlier datagram was refused
             err, udp.error = udp.error, None
             raise _err(err)
+        if not self._broadcast and self._stack.iface.is_broadcast(ip):
+            raise _err(errno.EACCES, "broadcast needs SO_BROADCAST")  # as Linux
         if not udp.send_to(payload, ip, port):
             raise _err(errno.EAGAIN)
         return len(payload)

@@ -168,6 +168,10 @@ class Interface:
         self._tcp_active[id(sock)] = sock
         return local_port
 
+    def is_broadcast(self, ip: bytes) -> bool:
+        """``ip`` is the limited broadcast or this interface's subnet broadcast."""
+        return ip == _LIMITED_BROADCAST or ip == self.broadcast
+
     def pick_ephemeral_tcp_port(self) -> int:
         """A free port for a listener bound to port 0 (no stack of the host holds it)."""
         return self.ports.space.free_port(PROTO_TCP)
@@ -594,7 +598,7 @@ class Interface:
 
     def _next_hop_mac(self, dst: bytes, now: float) -> tuple[bytes | None, bytes | None]:
         """(mac, next_hop_ip): mac None means unresolved; next_hop None means no route."""
-        if dst == _LIMITED_BROADCAST or dst == self.broadcast:
+        if self.is_broadcast(dst):
             return BROADCAST, dst
         hop = dst if self._on_link(dst) else self.gateway
         if hop is None:
