@@ -26,7 +26,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from host import layout as L
-from host.stack.bsd import check_buffer, check_bufsize, check_sockaddr, oserror
+from host.stack.bsd import check_buffer, check_sockaddr, oserror, send_all
 from host.stack.socket.tcp import CLOSED
 from host.stack.wire.ipv4 import ip_to_str
 
@@ -323,10 +323,7 @@ class LibSocket:
         return n
 
     async def sendall(self, data, flags: int = 0, timeout: float | None = None) -> None:
-        view = check_buffer(data)
-        off = await self.send(view, flags, timeout)
-        while off < len(view):
-            off += await self.send(view[off:], flags, timeout)
+        await send_all(self.send, data, flags, timeout)  # counted per send
 
     async def sendto(self, data, address, timeout: float | None = None) -> int:
         self._check_open()
@@ -346,10 +343,7 @@ class LibSocket:
         """A datagram received before the handover, if one is left (checked as the call)."""
         if not self._carry:
             return None
-        self._check_open()
-        if operator.index(flags):
-            raise oserror(errno.EOPNOTSUPP)
-        n = check_bufsize(bufsize, call)
+        n = self._impl._receive_args(bufsize, flags, call)
         data, addr = self._carry.popleft()
         return data[:n], addr
 

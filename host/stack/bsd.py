@@ -114,6 +114,14 @@ class CallScope:
         return False
 
 
+async def send_all(send, data, flags: int, timeout: float | None) -> None:
+    """Call ``send`` (a socket's) until it has taken all of ``data``."""
+    view = check_buffer(data)
+    off = await send(view, flags, timeout)
+    while off < len(view):
+        off += await send(view[off:], flags, timeout)
+
+
 class CallingSocket:
     """What every kind of socket here shares: the blocking loop and the calls' bookkeeping."""
 
@@ -263,10 +271,7 @@ class BsdSocket(CallingSocket):
 
     async def sendall(self, data, flags: int = 0, timeout: float | None = None) -> None:
         """``send`` until all of ``data`` is taken: as in C, one system call per ``send``."""
-        view = check_buffer(data)
-        off = await self.send(view, flags, timeout)
-        while off < len(view):
-            off += await self.send(view[off:], flags, timeout)
+        await send_all(self.send, data, flags, timeout)
 
     async def recv(self, bufsize: int, flags: int = 0, timeout: float | None = None) -> bytes:
         async with self._call("recv"):
