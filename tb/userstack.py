@@ -18,8 +18,9 @@ from cocotb.triggers import Event
 
 from host import layout as L
 from host.driver.buffers import BufferPool
-from host.driver.kernel import Filter
+from host.driver.kernel import Filter, ViResource
 from host.driver.vi import Vi
+from host.process import Process
 from host.stack.api import AsyncStack
 from host.stack.iface.interface import Interface
 from host.stack.phy.vi import ViDevice
@@ -52,24 +53,27 @@ SIM_TCP = TcpConfig(rto_initial=1e-3, rto_min=100e-6, clock_granularity=1e-6,
                     delayed_ack=20e-6, rx_buffer=TCP_WINDOW, tx_buffer=TCP_WINDOW)
 # minimum cycles between two interrupts of a VI: a burst of frames wakes the process once
 IRQ_MODERATION_CYCLES = int(os.environ.get("NICSIM_TCP_IRQ_MOD", "64"))
+TX_BUFFERS, RX_BUFFERS = 192, 256  # registered 2 KiB packet buffers of each stack
 
 
 class UserStack:
     """A process on ``host`` running the user-level stack on its own VI, with a filter steering
     each of its TCP and UDP ports to that VI. ``me`` and ``peer`` are (IPv4, MAC) text pairs
     (``peer`` is used only on a host without an OS stack, as a static neighbour entry);
-    ``stack`` is its socket API (``AsyncStack``: ``await sock.recv(...)`` and the like)."""
+    ``stack`` is its socket API (``AsyncStack``: ``await sock.recv(...)`` and the like).
+    ``proc`` runs it in an existing process instead of a new one; ``vi`` on a VI already
+    allocated to that process (``alloc_vi``)."""
 
     def __init__(self, host: SimHost, name: str, me, peer, tcp_ports: Sequence[int] = (),
                  udp_ports: Sequence[int] = (), tcp_config: TcpConfig = SIM_TCP,
-                 irq_moderation: int = IRQ_MODERATION_CYCLES):
-        self.proc = host.os.spawn(name)
+                 irq_moderation: int = IRQ_MODERATION_CYCLES, proc: Process | None = None,
+                 vi: ViResource | None = None):
+        self.proc = proc if proc is not None else host.os.spawn(name)
         kernel = host.kernel
-        res = kernel.alloc_vi(self.proc, txq_entries=256, rxq_entries=256,
-                              irq_moderation_cycles=irq_moderation)
+        res = vi if vi is not None else self.alloc_vi(host, self.proc, irq_moderation)
         self.vi = Vi(res)
-        tx_pool = BufferPool(kernel, self.proc, 192)
-        rx_pool = BufferPool(kernel, self.proc, 256)
+        tx_pool = BufferPool(kernel, self.proc, TX_BUFFERS)
+        rx_pool = BufferPool(kernel, self.proc, RX_BUFFERS)
         self.device = ViDevice(self.vi, tx_pool, rx_pool, interrupts=True)
         self._wake = Event()  # the OS filled a neighbour entry this stack may wait for
         os_stack = host.os_stack
@@ -86,6 +90,13 @@ class UserStack:
         for proto, ports in ((L.IPPROTO_TCP, tcp_ports), (L.IPPROTO_UDP, udp_ports)):
             for port in ports:
                 kernel.insert_filter(Filter(proto, me[0], port), self.vi.vi)
+
+    @staticmethod
+    def alloc_vi(host: SimHost, proc: Process, irq_moderation: int = IRQ_MODERATION_CYCLES
+                 ) -> ViResource:
+        """The VI a stack of ``proc`` runs on (``ResourceExhausted`` when none is free)."""
+        return host.kernel.alloc_vi(proc, txq_entries=256, rxq_entries=256,
+                                    irq_moderation_cycles=irq_moderation)
 
     def _neighbor_filled(self, ip: bytes) -> None:
         """The OS learnt a neighbour. If this stack has frames waiting for it, they leave now:
