@@ -64,9 +64,10 @@ def _demo(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     env = {"NICSIM_DMA_LATENCY": str(args.dma_latency), "NICSIM_DEMO_DIR": str(out),
            "NICSIM_DEMO_FRAMES": str(args.frames), "NICSIM_DEMO_ROUNDS": str(args.rounds)}
-    steps = Steps("demo", 4, args.verbose)
+    steps = Steps("demo", 6, args.verbose)
     for top, test, report in (("tb_nic", "udp_burst", "report.txt"),
-                              ("tb_two_hosts", "udp_ping_pong", "ping_pong.txt")):
+                              ("tb_two_hosts", "udp_ping_pong", "ping_pong.txt"),
+                              ("tb_two_hosts", "tcp_hierarchy", "hierarchy.txt")):
         with steps.model(sim_top(top, args.data_width)) as model:
             steps.run(model, "tb.scenarios.demo", test, extra_env=env,
                       results_name=f"demo-{test}")

@@ -1,6 +1,7 @@
 """Benchmark scenarios on tb_two_hosts (run by tb/bench.py): UDP half round trip between
 processes on the two hosts, on the user-level path (each process on its own VI) and the kernel
-path (OS sockets on both hosts, through VI 0). Records go to NICSIM_BENCH_OUT like
+path (OS sockets on both hosts, through VI 0); TCP goodput on each path a process's socket
+library gives it. Records go to NICSIM_BENCH_OUT like
 tb/scenarios/bench.py's."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from host.kernel.syscalls import SyscallCosts
 from tb.env import HOST_IPS, NicBench, now_ns
 from tb.scenarios.apps import app_on, ping_pong
 from tb.scenarios.bench import LATENCY, record
+from tb.scenarios.hierarchy import TwoFlows
 
 SIM_TOP = "tb_two_hosts"  # the sim top these tests run on (tb/scenario_info.py)
 
@@ -102,3 +104,19 @@ async def udp_half_rtt_kernel(dut):
                copy_bandwidth_gbps=costs.copy_bytes_per_s * 8 / 1e9)
     await ping.send(b"stop")
     await server
+
+
+@cocotb.test(timeout_time=300_000, timeout_unit="us")
+async def tcp_goodput(dut):
+    """TCP goodput of one process on A to B in simulated time, 1 MiB per flow, on each path
+    its socket library can give it: the user-level stack on its own VI (``path=user``) and the
+    OS, once A's filter table is full (``path=kernel``); see tb/scenarios/hierarchy.py."""
+    bench = await NicBench.start(dut, dma_latency=LATENCY)
+    two = await TwoFlows.run(bench, 1 << 20)
+    for path, flow in two.flows.items():
+        n, _ = two.arrived[path]
+        assert n == len(flow.payload), f"{path}: {n} of {len(flow.payload)} bytes arrived"
+        record("tcp_goodput", round(flow.gbps, 3), "Gbps", dma_latency_cycles=LATENCY,
+               path=path, provider=flow.sock.provider, bytes=len(flow.payload),
+               sim_us=round(flow.seconds * 1e6, 1),
+               kernel_copies_per_byte=flow.kernel_copies / len(flow.payload))

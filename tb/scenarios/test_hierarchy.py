@@ -18,68 +18,20 @@ from cocotb.triggers import Timer
 from scapy.layers.inet import IP, UDP
 from scapy.layers.l2 import Ether
 
-from host import layout as L
-from host.driver.kernel import Filter, ResourceExhausted
 from host.layout import PAGE_SHIFT
 from host.sockets import OS, USER
 from host.sockets.rules import NO_FILTER, OPTION
-from tb.env import HOST_IPS, NicBench, SimHost
+from tb.env import NicBench
+from tb.scenarios.hierarchy import B_IP, T, TwoFlows
 from tb.socketlib import ProcessSockets
-from tb.userstack import UserStack, sim_seconds
 
 SIM_TOP = "tb_two_hosts"  # the sim top these tests run on (tb/scenario_info.py)
 
-A_IP, B_IP = HOST_IPS
 MIB = 1 << 20
-T = 0.01  # seconds of simulated time any one socket call may block: far above any RTT here
-
-
-def fill_filter_table(host: SimHost) -> int:
-    """Take every free slot of ``host``'s NIC filter table for another process's VI (as other
-    accelerated applications would); return how many were taken."""
-    proc = host.os.spawn("filter-hog")
-    vi = UserStack.alloc_vi(host, proc)
-    taken = 0
-    try:
-        while True:
-            host.kernel.insert_filter(Filter(L.IPPROTO_TCP, host.ip, 40000 + taken), vi.vi)
-            taken += 1
-    except ResourceExhausted:
-        return taken
-
-
-async def tcp_sink(lib_sock, digests: dict, port: int) -> None:
-    """Accept one connection on a listening library socket, read it to EOF, record the
-    digest and length of what came, then close."""
-    conn, _ = await lib_sock.accept(timeout=T)
-    got = hashlib.sha256()
-    n = 0
-    while data := await conn.recv(1 << 16, timeout=T):
-        got.update(data)
-        n += len(data)
-    digests[port] = (n, got.digest())
-    await conn.close()
-    await lib_sock.close()
 
 
 def page_of(addr: int) -> int:
     return addr >> PAGE_SHIFT << PAGE_SHIFT
-
-
-async def timed_send(sock, payload: bytes, log) -> tuple[float, list]:
-    """Send ``payload`` on a connected library socket, then FIN, and wait for the peer's FIN;
-    return the simulated seconds it took and A's DMA reads meanwhile."""
-    log.enable()
-    log.drain()
-    start = sim_seconds()
-    await sock.sendall(payload, timeout=T)
-    await sock.shutdown(pysocket.SHUT_WR)
-    assert await sock.recv(1, timeout=T) == b"", "B sent data on a one-way flow"
-    took = sim_seconds() - start
-    reads = [acc for acc in log.drain() if not acc.write]
-    log.enable(False)
-    await sock.close()
-    return took, reads
 
 
 def frame_reads(reads: list) -> list:
@@ -95,52 +47,31 @@ async def tcp_accelerated_and_fallback(dut):
     are read from the process's pages, the second's from the kernel's; the library's
     per-provider counters and the OS's copy counters match the bytes moved."""
     bench = await NicBench.start(dut)
-    host_a, host_b = bench.hosts
-    app = ProcessSockets(host_a, "app")
-    server = ProcessSockets(host_b, "server")
-    digests: dict[int, tuple[int, bytes]] = {}
-    sinks = []
-    for port in (7001, 7002):
-        lsock = await server.lib.socket()
-        await lsock.bind(("", port))
-        await lsock.listen(1)
-        assert lsock.provider == USER, lsock
-        sinks.append(cocotb.start_soon(tcp_sink(lsock, digests, port)))
-
-    fast = await app.lib.socket()
-    await fast.connect((B_IP, 7001), timeout=T)
-    assert fast.provider == USER and len(fast.history) == 1, fast.history
-    used = len(app.user_provider.ready.steering.filters)
-    assert used == 1, f"the accelerated connection holds {used} filters"
+    host_a = bench.hosts[0]
+    two = await TwoFlows.run(bench, MIB)
+    app, fast, slow = two.app, two.flows["user"], two.flows["kernel"]
     entries = host_a.kernel.info.filter_entries
-    taken = fill_filter_table(host_a)
-    assert taken == entries - 1, f"took {taken} of {entries} slots, one was in use"
+    assert two.filters_taken == entries - 1, \
+        f"took {two.filters_taken} of {entries} slots; the accelerated flow holds one"
+    assert fast.sock.provider == USER and len(fast.sock.history) == 1, fast.sock.history
+    assert two.created_on == USER, "a new TCP socket starts on the user-level stack"
+    assert slow.sock.provider == OS and slow.sock.history[-1].code == NO_FILTER, \
+        slow.sock.history
+    assert "filter table is full" in slow.sock.reason, slow.sock.reason
+    for flow in (fast, slow):
+        n, got = two.arrived[flow.path]
+        assert n == MIB and got == hashlib.sha256(flow.payload).digest(), \
+            f"{flow.path} flow: {n} bytes arrived, or other data than was sent"
 
-    slow = await app.lib.socket()
-    assert slow.provider == USER, "a new TCP socket starts on the user-level stack"
-    await slow.connect((B_IP, 7002), timeout=T)
-    assert slow.provider == OS and slow.history[-1].code == NO_FILTER, slow.history
-    assert "filter table is full" in slow.reason, slow.reason
-
-    payloads = {7001: random.Random(11).randbytes(MIB), 7002: random.Random(12).randbytes(MIB)}
-    took_fast, reads_fast = await timed_send(fast, payloads[7001], host_a.dma_log)
-    took_slow, reads_slow = await timed_send(slow, payloads[7002], host_a.dma_log)
-    for task in sinks:
-        await task
-
-    for port, payload in payloads.items():
-        n, got = digests[port]
-        assert n == MIB and got == hashlib.sha256(payload).digest(), \
-            f"flow to port {port}: {n} bytes arrived, or other data than was sent"
     process = set(app.proc.ram_pages())
     kernel = host_a.os_stack.net.kernel_pages()
     assert not process & kernel
-    for name, reads, pages in (("accelerated", reads_fast, process),
-                               ("fallback", reads_slow, kernel)):
-        assert len(frame_reads(reads)) >= MIB // 1460, \
-            f"{name}: only {len(frame_reads(reads))} frame-sized DMA reads for 1 MiB"
-        strays = [acc for acc in frame_reads(reads) if page_of(acc.addr) not in pages]
-        assert not strays, (f"{name}: {len(strays)} frame reads outside its provider's "
+    for flow, pages in ((fast, process), (slow, kernel)):
+        frames = frame_reads(flow.reads)
+        assert len(frames) >= MIB // 1460, \
+            f"{flow.path}: only {len(frames)} frame-sized DMA reads for 1 MiB"
+        strays = [acc for acc in frames if page_of(acc.addr) not in pages]
+        assert not strays, (f"{flow.path}: {len(strays)} frame reads outside its provider's "
                             f"pages, e.g. {strays[0]}")
 
     user, osp = app.lib.stats[USER], app.lib.stats[OS]
@@ -148,11 +79,10 @@ async def tcp_accelerated_and_fallback(dut):
         (user, osp)
     assert user.bytes_sent == MIB and osp.bytes_sent == MIB, (user, osp)
     assert user.bytes_received == osp.bytes_received == 0, (user, osp)
-    copied = app.os_calls.stats.bytes_copied_in
-    assert copied == MIB, f"the OS copied {copied} bytes in from the process, not 1 MiB"
+    assert (fast.kernel_copies, slow.kernel_copies) == (0, MIB), \
+        "the OS copied other than exactly the fallback flow's bytes in from the process"
     assert app.user_provider.calls.bytes_copied == MIB
-    dut._log.info("accelerated: %.1f Gb/s; fallback: %.1f Gb/s (simulated time)",
-                  MIB * 8 / took_fast / 1e9, MIB * 8 / took_slow / 1e9)
+    dut._log.info("\n%s", two.side_by_side())
 
 
 @cocotb.test(timeout_time=50_000, timeout_unit="us")
