@@ -8,12 +8,13 @@ from __future__ import annotations
 import hashlib
 import random
 import socket as pysocket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cocotb
 
 from host import layout as L
 from host.driver.kernel import Filter, ResourceExhausted
+from host.layout import PAGE_SHIFT
 from tb.env import HOST_IPS, NicBench, SimHost
 from tb.socketlib import ProcessSockets
 from tb.userstack import UserStack, sim_seconds
@@ -57,8 +58,23 @@ class TcpFlow:
     sock: object         # its host.sockets.LibSocket
     payload: bytes
     seconds: float = 0.0  # simulated time from the first send to the peer's FIN
-    reads: list = None    # A's DMA reads meanwhile
+    reads: list = field(default_factory=list)  # A's DMA reads meanwhile
     kernel_copies: int = 0  # bytes copied across the kernel boundary for it
+    arrived: tuple[int, bytes] = (0, b"")  # (length, sha256) of what B read
+
+    @property
+    def exact(self) -> bool:
+        return self.arrived == (len(self.payload), hashlib.sha256(self.payload).digest())
+
+    @property
+    def frame_reads(self) -> list:
+        """A's frame-sized DMA reads during the flow (descriptor reads are 16 bytes)."""
+        return [acc for acc in self.reads if acc.length >= 1024]
+
+    def strays(self, pages: set[int]) -> list:
+        """The flow's frame reads from outside ``pages`` (physical page addresses)."""
+        return [acc for acc in self.frame_reads if acc.addr >> PAGE_SHIFT << PAGE_SHIFT
+                not in pages]
 
     @property
     def gbps(self) -> float:
@@ -83,7 +99,7 @@ async def timed_send(flow: TcpFlow, log) -> None:
 class TwoFlows:
     """``await TwoFlows.run(bench, size)``: the process (``app``), B's server process, and the
     two flows (``flows["user"]``, ``flows["kernel"]``), each moved once, one after the other;
-    ``arrived[path]`` is (length, sha256) of what B read."""
+    each flow's ``arrived`` is (length, sha256) of what B read."""
 
     def __init__(self, bench: NicBench) -> None:
         self.bench = bench
@@ -91,8 +107,10 @@ class TwoFlows:
         self.app = ProcessSockets(host_a, "app")
         self.server = ProcessSockets(host_b, "server")
         self.flows: dict[str, TcpFlow] = {}
-        self.arrived: dict[str, tuple[int, bytes]] = {}
         self.filters_taken = 0
+        self.created_on = None  # the provider the fallback socket was created on
+        self._got: dict[int, tuple[int, bytes]] = {}  # B's sinks: port -> what arrived
+        self._sinks = []
 
     @classmethod
     async def run(cls, bench: NicBench, size: int) -> TwoFlows:
@@ -102,14 +120,11 @@ class TwoFlows:
         return two
 
     async def _connect(self, size: int) -> None:
-        got: dict[int, tuple[int, bytes]] = {}
-        self._sinks = []
         for port in PORTS.values():
             lsock = await self.server.lib.socket()
             await lsock.bind(("", port))
             await lsock.listen(1)
-            self._sinks.append(cocotb.start_soon(tcp_sink(lsock, got, port)))
-        self._got = got
+            self._sinks.append(cocotb.start_soon(tcp_sink(lsock, self._got, port)))
         lib = self.app.lib
         fast = await lib.socket()
         await fast.connect((B_IP, PORTS["user"]), timeout=T)
@@ -129,7 +144,13 @@ class TwoFlows:
             flow.kernel_copies = stats.bytes_copied_in - before
         for task in self._sinks:
             await task
-        self.arrived = {path: self._got[port] for path, port in PORTS.items()}
+        for path, flow in self.flows.items():
+            flow.arrived = self._got[PORTS[path]]
+
+    def pages(self) -> dict[str, set[int]]:
+        """Where each path's frames must be read from: the process's pages, the kernel's."""
+        return {"user": set(self.app.proc.ram_pages()),
+                "kernel": self.bench.hosts[0].os_stack.net.kernel_pages()}
 
     def side_by_side(self) -> str:
         """The two flows as the demo prints them."""
