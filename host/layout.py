@@ -228,6 +228,32 @@ RXF_TRUNCATED = 1 << 5    # IPv4 length disagrees with the frame (bad IHL, total
 IPPROTO_TCP = 6
 IPPROTO_UDP = 17
 
+# ------------------------------------------ the split driver's kernel/user-space interface
+# Not seen by the NIC's register decoder: pages the kernel shares with the user-space driver of a
+# host in split mode (host.kernel.tunnel). Page 0 holds four free-running 32-bit indices; then
+# come the OUT ring (kernel -> user-space driver -> NIC) and the IN ring (NIC -> user-space
+# driver -> kernel), TUNNEL_SLOT_SIZE bytes per slot, so a slot never crosses a page. A slot
+# starts with a TUNNEL_RECORD; the frame's bytes start TUNNEL_DATA_OFFSET bytes in, and the
+# user-space driver gives the NIC exactly those bytes to read (OUT) or write (IN).
+
+TUNNEL_INDEX = {
+    "OUT_PROD": 0x0,  # written by the kernel: records queued for the wire
+    "OUT_CONS": 0x4,  # written by the user-space driver: records the NIC has sent
+    "IN_PROD": 0x8,   # written by the user-space driver: received frames handed to the kernel
+    "IN_CONS": 0xC,   # written by the kernel: records taken (their slots may be reused)
+}
+TUNNEL_SLOT_SIZE = 2048
+TUNNEL_DATA_OFFSET = 64
+TUNNEL_MAX_FRAME = TUNNEL_SLOT_SIZE - TUNNEL_DATA_OFFSET
+
+TUNNEL_RECORD = Record("TUN", [
+    Field("LEN", 0, 16),     # frame length in bytes, 14..TUNNEL_MAX_FRAME
+    Field("FLAGS", 16, 8),   # OUT: TUNF_* offload requests; IN: the NIC's RXF_* verdicts
+])
+
+TUNF_CSUM_IP = 1 << 0  # OUT: the NIC inserts the IPv4 header checksum
+TUNF_CSUM_L4 = 1 << 1  # OUT: the NIC inserts the UDP/TCP checksum
+
 # ---------------------------------------------------------------- Verilog header generation
 
 VERILOG_HEADER = Path(__file__).resolve().parent.parent / "rtl" / "nic" / "nic_defs.vh"

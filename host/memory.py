@@ -47,6 +47,10 @@ class PhysicalMemory:
         self._allocated.remove(page)
         self._free.append(page)
 
+    def is_allocated(self, addr: int) -> bool:
+        """Whether the page holding physical address ``addr`` is allocated (not free)."""
+        return addr >> PAGE_SHIFT in self._allocated
+
     def page_view(self, addr: int) -> memoryview:
         """The bytes of the physical page at ``addr`` (no copy)."""
         if addr % PAGE_SIZE or not 0 <= addr < self.size:

@@ -41,6 +41,12 @@ class RamPage:
 
 
 @dataclass(frozen=True)
+class SharedPage(RamPage):
+    """A RAM page another address space owns, mapped here too (memory shared with the kernel):
+    unmapping it here does not free it."""
+
+
+@dataclass(frozen=True)
 class RegisterPage:
     bus: RegisterBus
     offset: int  # byte offset of this page in the register space
@@ -84,10 +90,22 @@ class Process:
         self._pages[vpage] = RegisterPage(bus, offset)
         return vpage << PAGE_SHIFT
 
+    def map_shared(self, paddrs: list[int]) -> int:
+        """Map physical pages that another address space owns (the kernel's, shared with this
+        process); return the virtual address of the first. The owner frees them, not us."""
+        if not paddrs:
+            raise ValueError("a shared mapping needs at least one page")
+        vpage = self._reserve(len(paddrs))
+        for i, paddr in enumerate(paddrs):
+            if paddr % PAGE_SIZE:
+                raise ValueError(f"{paddr:#x} is not a page address")
+            self._pages[vpage + i] = SharedPage(paddr)
+        return vpage << PAGE_SHIFT
+
     def munmap(self, vaddr: int, length: int) -> None:
         for vpage in range(vaddr >> PAGE_SHIFT, -(-(vaddr + length) // PAGE_SIZE)):
             page = self._pages.pop(vpage, None)
-            if isinstance(page, RamPage):
+            if isinstance(page, RamPage) and not isinstance(page, SharedPage):
                 self.os.phys.free_page(page.paddr)
 
     def register_pages(self) -> dict[int, int]:

@@ -73,12 +73,30 @@ class AxilRegisterBus:
         self.posted = 0
 
 
+HOST_MODES = ("onload", "split")
+
+
+def host_mode(mode: str | None = None) -> str:
+    """The mode hosts are built in: ``mode``, else NICSIM_HOST_MODE, else "onload".
+
+    - onload: the kernel driver's OS stack owns VI 0 (filter misses) and drives it itself;
+    - split: a user-space driver process owns VI 0 and the kernel's frames are tunnelled
+      through it (host.kernel.tunnel, host.driver.split); the kernel keeps only control."""
+    mode = mode or os.environ.get("NICSIM_HOST_MODE") or "onload"
+    if mode not in HOST_MODES:
+        raise ValueError(f"host mode {mode!r}: choose one of {', '.join(HOST_MODES)}")
+    return mode
+
+
 class SimHost:
     def __init__(self, dut, name: str, region: int, axil_prefix: str, irq, write_bursts,
-                 mac: bytes, ip: str, clock, mem_size: int = shm.DEFAULT_MEM_SIZE):
+                 mac: bytes, ip: str, clock, mem_size: int = shm.DEFAULT_MEM_SIZE,
+                 mode: str = "onload"):
         self.name = name
         self.ip = ip
-        self.os_stack = None  # the OS's network stack on VI 0 (tb.oskernel.SimOs), once up
+        self.mode = mode
+        self.os_stack = None  # the OS's network stack (tb.oskernel.SimOs), once up
+        self.split_driver = None  # split mode: the running user-space driver (tb.splitdriver)
         self.region = region
         self.mem = shm.host_memory(region, mem_size)
         self.phys = PhysicalMemory(self.mem, seed=region + 1)
@@ -96,6 +114,34 @@ class SimHost:
 
     def memory_snapshot(self) -> bytes:
         return bytes(self.mem)
+
+    def kernel_path_pages(self) -> set[int]:
+        """Every page the NIC may touch for the kernel's own traffic: the kernel's pages, and
+        in split mode the user-space driver's too (its VI's rings; the tunnel's slots are the
+        kernel's pages mapped into it). Frames themselves: ``os_stack.net.frame_pages()``."""
+        pages = self.os_stack.net.kernel_pages()
+        if self.split_driver is not None:
+            pages |= set(self.split_driver.proc.ram_pages())
+        return pages
+
+    def start_split_driver(self, name: str = "nic-splitd"):
+        """Split mode: start a user-space driver process (the kernel's path comes up)."""
+        if self.mode != "split":
+            raise RuntimeError(f"host {self.name} is in {self.mode} mode: no user-space driver")
+        if self.split_driver is not None:
+            raise RuntimeError(f"host {self.name} already runs {self.split_driver.proc.name}")
+        from tb.splitdriver import SimSplitDriver  # it needs tb.oskernel, which needs us
+
+        self.split_driver = SimSplitDriver(self, name)
+        return self.split_driver
+
+    def stop_split_driver(self):
+        """Split mode: the user-space driver exits (the kernel's path goes down); returns it."""
+        driver, self.split_driver = self.split_driver, None
+        if driver is None:
+            raise RuntimeError(f"host {self.name} runs no user-space driver")
+        driver.stop()
+        return driver
 
 
 def _pcap_writer():
@@ -117,12 +163,13 @@ HOST_IPS = ("198.18.0.1", "198.18.0.2")  # host A (or the one host of tb_nic), h
 class NicBench:
     """Hosts, wire and reset for one sim top. Use ``await NicBench.start(dut)``.
 
-    Every host runs its OS's network stack on VI 0 (``host.os_stack``), as a booted host does;
-    a test of the raw NIC, which owns VI 0 and every frame itself, starts with
-    ``os_stack=False``."""
+    Every host runs its OS's network stack (``host.os_stack``), as a booted host does: on VI 0
+    in onload mode, through a user-space driver on VI 0 in split mode (``host_mode``). A test
+    of the raw NIC, which owns VI 0 and every frame itself, starts with ``os_stack=False``."""
 
-    def __init__(self, dut):
+    def __init__(self, dut, mode: str | None = None):
         self.dut = dut
+        self.mode = host_mode(mode)
         self.two_hosts = hasattr(dut, "a_s_axil_awvalid")
         macs = [bytes.fromhex("020000000001"), bytes.fromhex("020000000002")]
         ips = HOST_IPS
@@ -141,13 +188,13 @@ class NicBench:
         if self.two_hosts:
             self.hosts = [
                 SimHost(dut, "A", 0, "a_s_axil", dut.a_irq, dut.a_dma_write_bursts, macs[0],
-                        ips[0], self.clock),
+                        ips[0], self.clock, mode=self.mode),
                 SimHost(dut, "B", 1, "b_s_axil", dut.b_irq, dut.b_dma_write_bursts, macs[1],
-                        ips[1], self.clock),
+                        ips[1], self.clock, mode=self.mode),
             ]
         else:
             self.hosts = [SimHost(dut, "host", 0, "s_axil", dut.irq, dut.dma_write_bursts,
-                                  macs[0], ips[0], self.clock)]
+                                  macs[0], ips[0], self.clock, mode=self.mode)]
         # two hosts: channel 0 is A->B, 1 is B->A; one host: 0 is the NIC's TX, 1 its RX
         self.pcap = _pcap_writer()
         self.wires = [shm.WireChannel(0, self.pcap), shm.WireChannel(1, self.pcap)]
@@ -158,9 +205,10 @@ class NicBench:
                                  mem=self.hosts[0].mem)
 
     @classmethod
-    async def start(cls, dut, dma_latency: int | None = None,
-                    os_stack: bool = True) -> NicBench:
-        bench = cls(dut)
+    async def start(cls, dut, dma_latency: int | None = None, os_stack: bool = True,
+                    mode: str | None = None) -> NicBench:
+        """``mode``: how the hosts are built (``host_mode``)."""
+        bench = cls(dut, mode)
         await bench.reset(dma_latency, os_stack)
         return bench
 
@@ -195,7 +243,9 @@ class NicBench:
             if os_stack:
                 from tb.oskernel import SimOs  # it needs this module's clock helpers
 
-                host.os_stack = SimOs(host, host.ip)
+                host.os_stack = SimOs(host, host.ip, split=host.mode == "split")
+                if host.mode == "split":
+                    host.start_split_driver()
             await host.bus.flush()
 
     def close_pcap(self) -> None:

@@ -16,7 +16,7 @@ from cocotb.triggers import Event, First, Timer
 from host.kernel.netstack import OsNetStack
 from host.kernel.syscalls import OsSockets, SyscallCosts
 from host.process import Process
-from tb.irqsleep import IrqSleeper
+from tb.irqsleep import MIN_SLEEP_NS, IrqSleeper
 from tb.userstack import SIM_TCP, sim_seconds
 
 
@@ -29,14 +29,22 @@ async def spend(seconds: float) -> None:
 class SimOs:
     """The OS side of one ``SimHost``: ``net`` (the OS stack), ``sockets(proc)``."""
 
-    def __init__(self, host, ip: str, prefix: int = 24, costs: SyscallCosts | None = None):
+    def __init__(self, host, ip: str, prefix: int = 24, costs: SyscallCosts | None = None,
+                 split: bool = False):
+        """``split``: the OS stack sits on the kernel/user-space interface, and reaches the NIC
+        only through a user-space driver (tb.splitdriver); else it owns VI 0."""
         self.host = host
         self.costs = costs or SyscallCosts()
         self.progress = Event()   # set after every softirq poll
         self._kick = Event()
-        self.net = OsNetStack.on_kernel_vi(host.kernel, f"{ip}/{prefix}", clock=sim_seconds,
-                                           wait=self._wait, tcp_config=SIM_TCP)
-        self.sleeper = IrqSleeper(host.irq, self.net.vi)
+        build = OsNetStack.on_tunnel if split else OsNetStack.on_kernel_vi
+        self.net = build(host.kernel, f"{ip}/{prefix}", clock=sim_seconds, wait=self._wait,
+                         tcp_config=SIM_TCP)
+        if split:
+            self.sleeper = None
+            self.net.tunnel.on_wake = self.kick  # the user-space driver published frames
+        else:
+            self.sleeper = IrqSleeper(host.irq, self.net.vi)
         self.polls = 0
         self._sockets: dict[int, OsSockets] = {}
         self._task = cocotb.start_soon(self._softirq())
@@ -48,7 +56,19 @@ class SimOs:
             self.polls += 1
             self.progress.set()
             self.progress.clear()
-            await self.sleeper.sleep(net.poll_delay(), self._kick)
+            await self._sleep(net.poll_delay())
+
+    async def _sleep(self, delay: float | None) -> None:
+        """Until VI 0's interrupt (which the kernel owns unless split), a kick, or ``delay``."""
+        if self.sleeper is not None:
+            await self.sleeper.sleep(delay, self._kick)
+            return
+        if delay is None:
+            await self._kick.wait()
+        else:
+            await First(self._kick.wait(), Timer(max(delay * 1e9, MIN_SLEEP_NS), unit="ns",
+                                                 round_mode="ceil"))
+        self._kick.clear()
 
     def kick(self) -> None:
         self._kick.set()

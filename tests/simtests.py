@@ -10,13 +10,19 @@ __all__ = ["cocotb_tests", "run_scenario"]
 
 def run_scenario(top: str, module: str, testcase: str, *, data_width: int = 512,
                  dma_latency: int = 125, quick: bool = False, ext_mem: bool = False,
-                 extra_env: dict[str, str] | None = None, **params) -> None:
+                 extra_env: dict[str, str] | None = None, mode: str | None = None,
+                 **params) -> None:
+    """Run one cocotb scenario on the model of ``top``. ``mode``: how its hosts are built
+    ("onload" or "split", tb.env.host_mode); None leaves the scenario's default."""
     if ext_mem:
         params["EXT_MEM"] = 1
     pick_top(module, testcase, top)  # the top the scenario declares, or a clear error
     model = build(sim_top(top, data_width, **params))
     env = {"NICSIM_DMA_LATENCY": str(dma_latency), "NICSIM_QUICK": str(int(quick)),
            "NICSIM_EXT_MEM": str(int(ext_mem))}
+    if mode is not None:
+        env["NICSIM_HOST_MODE"] = mode
     env.update(extra_env or {})
+    name = f"{module.rsplit('.', 1)[-1]}-{testcase}-{dma_latency}-{int(quick)}"
     model.run(module, testcase=testcase, extra_env=env,
-              results_name=f"{module.rsplit('.', 1)[-1]}-{testcase}-{dma_latency}-{int(quick)}")
+              results_name=name if mode is None else f"{name}-{mode}")

@@ -99,6 +99,7 @@ class KernelDriver:
         self._vis: dict[int, ViResource] = {}
         self._bt_free: list[tuple[int, int]] = []  # free ranges of buffer-table entries
         self._filters: dict[int, tuple[Filter, int]] = {}  # slot -> (filter, vi)
+        self.tunnel = None  # split mode: the kernel/user-space interface (offer_tunnel)
 
     # ----------------------------------------------------------------------------- bring-up
     async def probe(self) -> NicInfo:
@@ -287,6 +288,25 @@ class KernelDriver:
         w(L.PRIV_REG["FILT_CTRL"], 0)
         w(L.PRIV_REG["FILT_COMMIT"], 1)
         del self._filters[slot]
+
+    # ------------------------------------------------------- split mode: the kernel/user interface
+    def offer_tunnel(self, tunnel) -> None:
+        """Split mode: the kernel's own frames go through ``tunnel`` (a
+        ``host.kernel.tunnel.KernelTunnel``), which a user-space driver opens to carry them."""
+        self.tunnel = tunnel
+
+    def open_tunnel(self, proc: Process, wake_driver):
+        """Attach ``proc`` as the user-space driver: the tunnel's shared pages are mapped into
+        it; ``wake_driver()`` is how the kernel wakes it. Returns a ``TunnelMapping``."""
+        if self.tunnel is None:
+            raise NicError("this host is not in split mode: it has no kernel/user-space "
+                           "interface to open")
+        return self.tunnel.connect(proc, wake_driver)
+
+    def close_tunnel(self, proc: Process) -> None:
+        if self.tunnel is None or self.tunnel.driver is not proc:
+            raise ValueError(f"{proc.name} is not attached to the kernel/user-space interface")
+        self.tunnel.disconnect()
 
     # ----------------------------------------------------------------------------- statistics
     async def read_stats(self) -> dict[str, int]:

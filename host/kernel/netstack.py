@@ -22,6 +22,7 @@ from collections.abc import Callable
 from host.driver.buffers import BufferPool
 from host.driver.kernel import KernelDriver
 from host.driver.vi import Vi
+from host.kernel.tunnel import KernelTunnel
 from host.process import Process
 from host.stack.api import AsyncStack
 from host.stack.iface import Interface, InterfaceConfig
@@ -56,6 +57,8 @@ class OsNetStack:
         self.neighbors = HostNeighbors(self.iface)
         self.stack = AsyncStack(self.iface, clock=clock, wait=wait, tcp_config=tcp_config)
         self.clock = clock
+        self.vi: Vi | None = None  # the kernel's VI (on_kernel_vi)
+        self.tunnel: KernelTunnel | None = None  # split mode (on_tunnel)
 
     @classmethod
     def on_kernel_vi(cls, driver: KernelDriver, ip: str, *, tx_buffers: int = 128,
@@ -72,6 +75,22 @@ class OsNetStack:
         net = cls(device, driver.mac, ip, kernel=kernel, **kwargs)
         net.vi = vi
         return net
+
+    @classmethod
+    def on_tunnel(cls, driver: KernelDriver, ip: str, *, entries: int = 256,
+                  **kwargs) -> OsNetStack:
+        """Split mode: the OS stack on the kernel's end of the kernel/user-space interface; its
+        frames reach the NIC only through a user-space driver (``host.driver.split``)."""
+        kernel = driver.os.kernel
+        tunnel = KernelTunnel(kernel, entries)
+        driver.offer_tunnel(tunnel)
+        net = cls(tunnel, driver.mac, ip, kernel=kernel, **kwargs)
+        net.tunnel = tunnel
+        return net
+
+    @property
+    def link_up(self) -> bool:
+        return self.device.link_up
 
     @property
     def ip(self) -> bytes:
@@ -92,3 +111,8 @@ class OsNetStack:
     def kernel_pages(self) -> set[int]:
         """Physical addresses of every page the kernel has mapped (its rings and buffers)."""
         return set(self.proc.ram_pages()) if self.proc is not None else set()
+
+    def frame_pages(self) -> set[int]:
+        """Where the NIC may read this stack's frames from: the tunnel's shared pages in split
+        mode, else the kernel's own pages."""
+        return self.tunnel.pages() if self.tunnel is not None else self.kernel_pages()

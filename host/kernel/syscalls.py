@@ -37,6 +37,7 @@ from host.stack.wire.ipv4 import ip_to_str
 AF_INET = _pysocket.AF_INET
 SOCK_STREAM, SOCK_DGRAM = _pysocket.SOCK_STREAM, _pysocket.SOCK_DGRAM
 IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP = 1, 6, 17
+SENDING_CALLS = frozenset({"connect", "send", "sendto"})  # they need the link up
 
 
 @dataclass(frozen=True)
@@ -104,12 +105,16 @@ class OsSockets:
     async def enter(self, call: str) -> None:
         """Into the kernel: counted; half the crossing's cost is paid here, half on the way
         back (``leave``), so a call that blocks pays the return after it wakes, as a process
-        does when it is scheduled back to user mode."""
+        does when it is scheduled back to user mode. A call that must send fails with ENETDOWN
+        while the interface has no way to the wire (split mode with no user-space driver)."""
         st = self.stats
         st.syscalls += 1
         st.calls[call] += 1
         st.syscall_time_s += self.costs.syscall_s
         await self.spend(self.costs.syscall_s / 2)
+        if call in SENDING_CALLS and not self.net.link_up:
+            await self.leave()
+            raise oserror(errno.ENETDOWN)
 
     async def leave(self) -> None:
         await self.spend(self.costs.syscall_s / 2)

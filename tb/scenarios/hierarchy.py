@@ -148,9 +148,10 @@ class TwoFlows:
             flow.arrived = self._got[PORTS[path]]
 
     def pages(self) -> dict[str, set[int]]:
-        """Where each path's frames must be read from: the process's pages, the kernel's."""
+        """Where each path's frames must be read from: the process's pages; the pages the OS
+        builds its frames in (its own, or in split mode the tunnel's)."""
         return {"user": set(self.app.proc.ram_pages()),
-                "kernel": self.bench.hosts[0].os_stack.net.kernel_pages()}
+                "kernel": self.bench.hosts[0].os_stack.net.frame_pages()}
 
     def side_by_side(self) -> str:
         """The two flows as the demo prints them."""

@@ -37,6 +37,11 @@ def os_sockets(host: SimHost, name: str):
     return proc, host.os_stack.sockets(proc)
 
 
+def stray_reads(reads, pages: set[int]) -> list:
+    """The DMA accesses of ``reads`` whose page is not in ``pages``."""
+    return [acc for acc in reads if (acc.addr >> PAGE_SHIFT << PAGE_SHIFT) not in pages]
+
+
 def digest(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
 
@@ -167,13 +172,15 @@ async def os_tcp_both_ways(dut):
 
     assert bytes(got_b) == to_b, "A->B over OS sockets: data lost, duplicated or reordered"
     assert bytes(got_a) == to_a, "B->A over OS sockets: data lost, duplicated or reordered"
-    kernel = host_a.os_stack.net.kernel_pages()
     assert reads, "the DMA log saw no reads on A"
-    strays = [acc for acc in reads if (acc.addr >> PAGE_SHIFT << PAGE_SHIFT) not in kernel]
-    assert not strays, (f"{len(strays)} of {len(reads)} DMA reads on A were not from kernel "
-                        f"pages, e.g. {strays[0]}")
+    strays = stray_reads(reads, host_a.kernel_path_pages())
+    assert not strays, (f"{len(strays)} of {len(reads)} DMA reads on A were not from the "
+                        f"kernel path's pages ({host_a.mode} mode), e.g. {strays[0]}")
     big = [acc for acc in reads if acc.length >= 1024]
     assert len(big) >= MIB // 1460, f"only {len(big)} frame-sized reads for 1 MiB sent"
+    strays = stray_reads(big, host_a.os_stack.net.frame_pages())
+    assert not strays, (f"{len(strays)} frame-sized reads on A were not from the pages the "
+                        f"OS builds its frames in ({host_a.mode} mode), e.g. {strays[0]}")
     st = a_calls.stats
     assert st.bytes_copied_in == MIB and st.bytes_copied_out == MIB, st
     assert st.syscalls == made["a"], f"{st.syscalls} system calls counted, {made['a']} made"

@@ -98,6 +98,7 @@ class Device:
     """Base class documenting the interface; subclasses override the methods."""
 
     capabilities: DeviceCapabilities = DeviceCapabilities()
+    link_up: bool = True  # False: the device cannot send at all (no way to the wire)
 
     def receive(self, now: float | None = None) -> RxToken | None:
         raise NotImplementedError

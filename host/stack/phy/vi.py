@@ -28,6 +28,16 @@ from host.driver.vi import Vi
 from .device import Device, DeviceCapabilities, RxToken, TxToken
 
 
+def checksum_verdicts(rx_flags: int) -> tuple[bool | None, bool | None]:
+    """The NIC's RXF_* bits as the stack's (ip_checksum_ok, l4_checksum_ok): None where the NIC
+    did not check, False for a frame whose IPv4 length is a lie."""
+    ip_ok = bool(rx_flags & L.RXF_IP_CSUM_OK) if rx_flags & L.RXF_IP else None
+    l4_ok = bool(rx_flags & L.RXF_L4_CSUM_OK) if rx_flags & L.RXF_L4 else None
+    if rx_flags & L.RXF_TRUNCATED:
+        ip_ok = False
+    return ip_ok, l4_ok
+
+
 class _ViTxToken(TxToken):
     __slots__ = ("_on_abort",)
 
@@ -115,11 +125,7 @@ class ViDevice(Device):
             for b in bufs:
                 self.rx_pool.free(b)
 
-        flags = ev.rx_flags
-        ip_ok = bool(flags & L.RXF_IP_CSUM_OK) if flags & L.RXF_IP else None
-        l4_ok = bool(flags & L.RXF_L4_CSUM_OK) if flags & L.RXF_L4 else None
-        if flags & L.RXF_TRUNCATED:
-            ip_ok = False
+        ip_ok, l4_ok = checksum_verdicts(ev.rx_flags)
         self.rx_frames += 1
         return RxToken(frame, release, ip_checksum_ok=ip_ok, l4_checksum_ok=l4_ok)
 
