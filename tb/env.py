@@ -57,9 +57,11 @@ class AxilRegisterBus:
     def __init__(self, master: AxiLiteMaster):
         self.master = master
         self.posted = 0  # writes queued since the last flush
+        self._last_write = None  # the completion event of the newest posted write
 
     def write32(self, offset: int, value: int) -> None:
-        self.master.init_write(offset, (value & 0xFFFFFFFF).to_bytes(4, "little"))
+        self._last_write = self.master.init_write(offset,
+                                                  (value & 0xFFFFFFFF).to_bytes(4, "little"))
         self.posted += 1
 
     async def read32(self, offset: int) -> int:
@@ -68,8 +70,13 @@ class AxilRegisterBus:
         return int.from_bytes(resp.data, "little")
 
     async def flush(self) -> None:
+        """Wait until every posted write has been answered by the NIC. Writes complete in
+        order, so that is when the newest one completes: the master's own idle count would
+        not do, as it counts a write only once the task that queues it has started."""
         timeout = self.TIMEOUT_NS + self.WRITE_NS * self.posted
-        await with_timeout(self.master.wait_write(), timeout, "ns")
+        last = self._last_write
+        if last is not None and not last.is_set():
+            await with_timeout(last.wait(), timeout, "ns")
         self.posted = 0
 
 
@@ -124,8 +131,9 @@ class SimHost:
             pages |= set(self.split_driver.proc.ram_pages())
         return pages
 
-    def start_split_driver(self, name: str = "nic-splitd"):
-        """Split mode: start a user-space driver process (the kernel's path comes up)."""
+    async def start_split_driver(self, name: str = "nic-splitd"):
+        """Split mode: start a user-space driver process; returns once the NIC has taken its
+        set-up (its VI and registrations), so the kernel's path is up."""
         if self.mode != "split":
             raise RuntimeError(f"host {self.name} is in {self.mode} mode: no user-space driver")
         if self.split_driver is not None:
@@ -133,6 +141,7 @@ class SimHost:
         from tb.splitdriver import SimSplitDriver  # it needs tb.oskernel, which needs us
 
         self.split_driver = SimSplitDriver(self, name)
+        await self.bus.flush()
         return self.split_driver
 
     def stop_split_driver(self):
@@ -245,7 +254,7 @@ class NicBench:
 
                 host.os_stack = SimOs(host, host.ip, split=host.mode == "split")
                 if host.mode == "split":
-                    host.start_split_driver()
+                    await host.start_split_driver()
             await host.bus.flush()
 
     def close_pcap(self) -> None:

@@ -46,11 +46,14 @@ def digest(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
 
 
-async def user_bulk(bench: NicBench, payload: bytes, port: int) -> bytes:
+async def user_bulk(bench: NicBench, payload: bytes, port: int,
+                    stacks: dict | None = None) -> bytes:
     """Move ``payload`` from a user-level process on A to one on B over TCP; return what B
-    read."""
+    read. ``stacks``, if given, receives the two ``UserStack``s ("client", "server")."""
     server = UserStack(bench.hosts[1], "user-sink", B, A, [port])
     client = UserStack(bench.hosts[0], "user-source", A, B, [port + 1])
+    if stacks is not None:
+        stacks.update(client=client, server=server)
     await bench.settle()
     received = bytearray()
 
