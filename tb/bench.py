@@ -109,7 +109,8 @@ def main(args) -> int:
             _run(dw, lat, ["tx_stream_rate", "tx_doorbell_to_wire", "rx_throughput",
                            "rx_wire_to_event"], partial, NICSIM_BENCH_SIZES=sizes)
     for lat in latencies:
-        tests = ["udp_half_rtt"] + (["udp_half_rtt_kernel", "tcp_goodput"] if lat == 125 else [])
+        os_paths = ["udp_half_rtt_kernel", "udp_half_rtt_tunnel", "tcp_goodput"]
+        tests = ["udp_half_rtt"] + (os_paths if lat == 125 else [])
         _run(512, lat, tests, partial, top="tb_two_hosts", module=TWO_HOSTS)
     # TCP between processes on the two hosts through their NICs (1 MiB, DMA latency 125)
     _run(512, 125, ["tcp_bulk_transfer"], partial, top="tb_two_hosts", module=TCP)

@@ -51,9 +51,14 @@ class SimOs:
 
     async def _softirq(self) -> None:
         net = self.net
+        copied = 0
         while True:
             net.poll()
             self.polls += 1
+            if net.tunnel is not None:  # the frames it copied out of the tunnel's IN slots
+                now_copied = net.tunnel.stats.bytes_copied_in
+                await spend(self.costs.copy_s(now_copied - copied))
+                copied = now_copied
             self.progress.set()
             self.progress.clear()
             await self._sleep(net.poll_delay())

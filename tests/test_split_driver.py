@@ -254,3 +254,26 @@ MODULE = "tb.scenarios.test_split_driver"
 def test_split_host_512(testcase):
     run_scenario("tb_two_hosts", MODULE, testcase, data_width=512, dma_latency=125,
                  mode="split")
+
+
+@pytest.mark.sim
+@pytest.mark.xdist_group("tb_two_hosts_512")
+def test_tunnel_path_half_rtt_is_recorded_and_dearer(tmp_path):
+    """The bench's tunnel-path UDP half round trip (both hosts in split mode): it runs, costs
+    more than the user-level path (the scenario asserts it), makes the same system calls and
+    socket copies as the kernel path, and the kernels copy each received frame (at least the
+    60-byte minimum) out of its slot, once per host per round trip."""
+    import json
+
+    out = tmp_path / "records.jsonl"
+    run_scenario("tb_two_hosts", "tb.scenarios.bench_two_hosts", "udp_half_rtt_tunnel",
+                 data_width=512, dma_latency=125, extra_env={"NICSIM_BENCH_OUT": str(out)})
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["params"]["payload_bytes"] for r in records] == [0, 1024]
+    for r in records:
+        p = r["params"]
+        assert p["path"] == "tunnel" and r["value"] > p["user_path_ns"]
+        assert p["syscalls_per_round_trip"] == 4
+        assert p["bytes_copied_per_round_trip"] == 4 * p["payload_bytes"]
+        frame = max(60, 14 + 20 + 8 + p["payload_bytes"])
+        assert p["tunnel_bytes_copied_per_round_trip"] == 2 * frame

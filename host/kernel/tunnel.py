@@ -150,6 +150,7 @@ class KernelTunnel(Device):
         self._out_prod = self._out_cons = self._in_cons = 0
         self._bad_seen: dict[str, int] = {}
         self._wake_pending = False
+        self._in_freed = 0  # IN slots taken since the driver was last woken
 
     def pages(self) -> set[int]:
         """Physical addresses of the shared pages."""
@@ -243,7 +244,9 @@ class KernelTunnel(Device):
                 L.TUNNEL_MAX_FRAME else None
             self._in_cons = (seq + 1) & INDEX_MASK
             rings.write_index("IN_CONS", self._in_cons)  # copied: the slot may be reused
-            self._wake_pending = True
+            self._in_freed += 1
+            if self._in_freed >= rings.entries // 2:  # the driver's RX slots run low
+                self._wake_pending = True
             if length == 0:
                 self.stats.in_skipped += 1
             elif frame is None:
@@ -258,7 +261,10 @@ class KernelTunnel(Device):
         return RxToken(frame, None, ip_checksum_ok=ip_ok, l4_checksum_ok=l4_ok)
 
     def submit(self) -> None:
-        """End of a poll: one wake-up for the driver if the poll queued frames or freed slots."""
+        """End of a poll: one wake-up for the driver if the poll queued frames, or took half
+        the IN ring (the driver re-posts taken slots whenever it runs anyway, so a slot taken
+        alone is no reason to wake it)."""
         if self._wake_pending and self.wake_driver is not None:
             self._wake_pending = False
+            self._in_freed = 0
             self.wake_driver()
