@@ -100,8 +100,9 @@ class UserSpaceDriver:
             return False
         self.stats.polls += 1
         tell = self._reap()
-        tell |= self._post_out()
-        self._post_in()
+        if self.vi.fault is None:  # a faulted VI takes no descriptors until it is reset
+            tell |= self._post_out()
+            self._post_in()
         vi = self.vi
         vi.tx_push()
         vi.rx_push()
