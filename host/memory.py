@@ -25,6 +25,8 @@ class PhysicalMemory:
         random.Random(seed).shuffle(free)
         self._free = free
         self._allocated: set[int] = set()
+        self._pins: dict[int, int] = {}  # page -> how many registrations hold it
+        self._freed_while_pinned: set[int] = set()  # freed by their owner, returned at unpin
 
     @property
     def free_pages(self) -> int:
@@ -41,11 +43,44 @@ class PhysicalMemory:
         return addr
 
     def free_page(self, addr: int) -> None:
+        """Give a page back. A pinned page (registered with a device, which may still DMA to
+        it) stays allocated until its last pin goes (``unpin``); only then can it be reused."""
+        page = self._page(addr)
+        if page in self._freed_while_pinned:
+            raise ValueError(f"physical page {addr:#x} was already freed")
+        if self._pins.get(page):
+            self._freed_while_pinned.add(page)
+            return
+        self._allocated.remove(page)
+        self._free.append(page)
+
+    def _page(self, addr: int) -> int:
         page = addr >> PAGE_SHIFT
         if addr % PAGE_SIZE or page not in self._allocated:
             raise ValueError(f"physical address {addr:#x} is not an allocated page")
-        self._allocated.remove(page)
-        self._free.append(page)
+        return page
+
+    def pin(self, addr: int) -> None:
+        """Hold an allocated page for a device: freeing it waits until it is unpinned."""
+        page = self._page(addr)
+        if page in self._freed_while_pinned:
+            raise ValueError(f"physical page {addr:#x} was freed: it cannot be pinned again")
+        self._pins[page] = self._pins.get(page, 0) + 1
+
+    def unpin(self, addr: int) -> None:
+        page = self._page(addr)
+        if not self._pins.get(page):
+            raise ValueError(f"physical page {addr:#x} is not pinned")
+        self._pins[page] -= 1
+        if not self._pins[page]:
+            del self._pins[page]
+            if page in self._freed_while_pinned:
+                self._freed_while_pinned.remove(page)
+                self._allocated.remove(page)
+                self._free.append(page)
+
+    def is_pinned(self, addr: int) -> bool:
+        return bool(self._pins.get(addr >> PAGE_SHIFT))
 
     def is_allocated(self, addr: int) -> bool:
         """Whether the page holding physical address ``addr`` is allocated (not free)."""

@@ -181,6 +181,9 @@ class OperatingSystem:
         self.phys = phys
         self._pids = itertools.count()
         self.processes: dict[int, Process] = {}
+        # what holds a process's resources lets go of them when it exits, before its pages are
+        # freed (the NIC driver: its VIs, filters and registrations)
+        self.exit_hooks: list = []
         self.kernel = self.spawn("kernel")
 
     def spawn(self, name: str) -> Process:
@@ -188,3 +191,14 @@ class OperatingSystem:
         proc = Process(self, pid, name)
         self.processes[pid] = proc
         return proc
+
+    def exit(self, proc: Process) -> None:
+        """``proc`` ends: the exit hooks release what it holds, then every mapping goes (its
+        pages are freed, or stay pinned while a device still has them registered)."""
+        if proc is self.kernel or self.processes.get(proc.pid) is not proc:
+            raise ValueError(f"{proc!r} is not a running process")
+        for hook in self.exit_hooks:
+            hook(proc)
+        for vpage in list(proc._pages):
+            proc.munmap(vpage << PAGE_SHIFT, PAGE_SIZE)
+        del self.processes[proc.pid]

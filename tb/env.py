@@ -46,7 +46,8 @@ def now_ns() -> float:
 
 
 class AxilRegisterBus:
-    """The NIC's register space over AXI4-Lite: posted writes, awaited reads.
+    """The NIC's register space over AXI4-Lite: posted writes, awaited reads that wait for the
+    writes posted before them.
 
     A read or flush that the NIC does not answer within ``TIMEOUT_NS`` of simulated time fails.
     """
@@ -65,8 +66,11 @@ class AxilRegisterBus:
         self.posted += 1
 
     async def read32(self, offset: int) -> int:
-        timeout = self.TIMEOUT_NS + self.WRITE_NS * self.posted  # reads queue behind writes
-        resp = await with_timeout(self.master.read(offset, 4), timeout, "ns")
+        """A non-posted read. As on PCIe it does not pass the writes posted before it (the
+        AXI4-Lite read channel alone would let it: a status read could overtake the writes that
+        set up what it reports), so it first waits for them."""
+        await self.flush()
+        resp = await with_timeout(self.master.read(offset, 4), self.TIMEOUT_NS, "ns")
         return int.from_bytes(resp.data, "little")
 
     async def flush(self) -> None:

@@ -10,7 +10,7 @@ user-space VI driver (``host.driver.vi``) works from without the kernel.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from host import layout as L
 from host.process import Process, RegisterBus
@@ -48,6 +48,27 @@ class Ring:
     def log2(self) -> int:
         return self.entries.bit_length() - 1
 
+    @property
+    def length(self) -> int:
+        """Bytes mapped for it: 16-byte records, at least a page."""
+        return max(self.entries * 16, L.PAGE_SIZE)
+
+
+@dataclass
+class Registration:
+    """A range of a process's memory registered for DMA: its pages pinned, each in one
+    buffer-table entry from ``first`` on, tagged with the process's owner."""
+
+    proc: Process
+    vaddr: int
+    length: int
+    first: int
+    pages: list[int]
+
+    @property
+    def iova(self) -> int:
+        return (self.first << L.PAGE_SHIFT) + self.vaddr % L.PAGE_SIZE
+
 
 @dataclass
 class ViResource:
@@ -60,7 +81,10 @@ class ViResource:
     txq: Ring
     rxq: Ring
     evq: Ring
-    registrations: list[tuple[int, int]] = field(default_factory=list)  # (first page, pages)
+
+    @property
+    def rings(self) -> tuple[Ring, Ring, Ring]:
+        return (self.txq, self.rxq, self.evq)
 
 
 @dataclass(frozen=True)
@@ -99,6 +123,8 @@ class KernelDriver:
         self._vis: dict[int, ViResource] = {}
         self._bt_free: list[tuple[int, int]] = []  # free ranges of buffer-table entries
         self._filters: dict[int, tuple[Filter, int]] = {}  # slot -> (filter, vi)
+        self._registrations: dict[int, Registration] = {}  # by first buffer-table entry
+        os.exit_hooks.append(self.release_process)
         self.tunnel = None  # split mode: the kernel/user-space interface (offer_tunnel)
 
     # ----------------------------------------------------------------------------- bring-up
@@ -158,28 +184,39 @@ class KernelDriver:
         first = self._alloc_entries(len(pages))
         w = self.bus.write32
         for i, paddr in enumerate(pages):
+            self.os.phys.pin(paddr)  # the process may unmap it: the NIC still may DMA to it
             w(L.PRIV_REG["BT_INDEX"], first + i)
             w(L.PRIV_REG["BT_PAGE"], paddr >> L.PAGE_SHIFT)
             w(L.PRIV_REG["BT_OWNER"], (1 << 31) | owner)
             w(L.PRIV_REG["BT_COMMIT"], 1)
-        for res in self._vis.values():
-            if res.process is proc:
-                res.registrations.append((first, len(pages)))
-        return (first << L.PAGE_SHIFT) + vaddr % L.PAGE_SIZE
+        reg = self._registrations[first] = Registration(proc, vaddr, length, first, pages)
+        return reg.iova
 
     def unregister_memory(self, iova: int, length: int) -> None:
+        """Remove a registration (the IOVA and length ``register_memory`` gave and took): its
+        buffer-table entries are invalidated and its pages unpinned (a page its process
+        unmapped meanwhile is freed now)."""
         first = iova >> L.PAGE_SHIFT
         npages = -(-(iova % L.PAGE_SIZE + length) // L.PAGE_SIZE)
+        reg = self._registrations.get(first)
+        if reg is None or len(reg.pages) != npages:
+            raise ValueError(f"IOVA {iova:#x} (+{length}) is not a registration")
+        del self._registrations[first]
         w = self.bus.write32
         for i in range(npages):
             w(L.PRIV_REG["BT_INDEX"], first + i)
             w(L.PRIV_REG["BT_OWNER"], 0)
             w(L.PRIV_REG["BT_COMMIT"], 1)
+        for paddr in reg.pages:
+            self.os.phys.unpin(paddr)
         self._bt_free.append((first, npages))
+
+    def registrations_of(self, proc: Process) -> list[Registration]:
+        return [r for r in self._registrations.values() if r.proc is proc]
 
     # ------------------------------------------------------------------------------------ VIs
     def _ring(self, proc: Process, entries: int) -> Ring:
-        size = max(entries * 16, L.PAGE_SIZE)
+        size = Ring(0, 0, entries).length
         vaddr = proc.mmap_anonymous(size)
         return Ring(vaddr, self.register_memory(proc, vaddr, size), entries)
 
@@ -237,12 +274,35 @@ class KernelDriver:
         self._program_vi(res, 0)
 
     def free_vi(self, res: ViResource) -> None:
+        """Take a VI back: disabled, its filters removed, and nothing of it left to its
+        process: its doorbell page, rings and their registrations are unmapped and removed, so
+        the process cannot touch what the VI's next owner gets. The process's own packet
+        buffers go with its last VI: unregistered and unmapped."""
+        if self._vis.get(res.vi) is not res:
+            raise ValueError(f"VI {res.vi} is not allocated to {res.process.name}")
+        proc = res.process
         w = self.bus.write32
         w(L.PRIV_REG["VI_SELECT"], res.vi)
         w(L.PRIV_REG["VI_COMMIT"], 0)
         for slot in [s for s, (_, v) in self._filters.items() if v == res.vi]:
             self.remove_filter(slot)
         del self._vis[res.vi]
+        proc.munmap(res.doorbell, L.PAGE_SIZE)
+        for ring in res.rings:
+            self.unregister_memory(ring.iova, ring.length)
+            proc.munmap(ring.vaddr, ring.length)
+        if not any(other.process is proc for other in self._vis.values()):
+            for reg in self.registrations_of(proc):
+                self.unregister_memory(reg.iova, reg.length)
+                proc.munmap(reg.vaddr, reg.length)
+
+    def release_process(self, proc: Process) -> None:
+        """A process exits: its VIs (with their filters) and every registration it holds are
+        taken back before its pages go back to the OS."""
+        for res in [r for r in self._vis.values() if r.process is proc]:
+            self.free_vi(res)
+        for reg in self.registrations_of(proc):
+            self.unregister_memory(reg.iova, reg.length)
 
     async def vi_status(self, vi: int) -> dict[str, int]:
         self.bus.write32(L.PRIV_REG["VI_SELECT"], vi)

@@ -76,7 +76,6 @@ class UserSpaceDriver:
         self.rings = TunnelRings(proc, self.mapping.vaddr, entries)
         slots_length = 2 * entries * L.TUNNEL_SLOT_SIZE
         self._slots_iova = kernel.register_memory(proc, self.rings.slots_vaddr, slots_length)
-        self._slots_length = slots_length
         self.vi = Vi(kernel.alloc_vi(proc, txq_entries=entries, rxq_entries=entries, vi=0))
         self.stats = SplitDriverStats()
         self.running = True
@@ -204,6 +203,5 @@ class UserSpaceDriver:
         if not self.running:
             return
         self.running = False
-        self.kernel.free_vi(self.vi.res)
-        self.kernel.unregister_memory(self._slots_iova, self._slots_length)
+        self.kernel.free_vi(self.vi.res)  # its last VI: the slots' registration goes too
         self.kernel.close_tunnel(self.proc)
