@@ -267,9 +267,17 @@ class KernelDriver:
         w(r["VI_IRQ_MOD"], irq_moderation_cycles)
         w(r["VI_COMMIT"], 1)
 
-    def reset_vi(self, res: ViResource) -> None:
-        """Re-enable a VI after a fault: its indices restart at zero, its queues are cleared."""
-        for ring in (res.txq, res.rxq, res.evq):
+    async def reset_vi(self, res: ViResource) -> None:
+        """Re-enable a VI (after a fault, or to start it afresh): its indices restart at zero and
+        its queues are cleared. The VI is disabled first, and its rings cleared only once the
+        NIC has taken that (the status read returns after the disabling write, as reads do not
+        pass posted writes): a VI still live would read the cleared descriptors. The NIC then
+        discards whatever of the old configuration was still queued (a new generation)."""
+        w = self.bus.write32
+        w(L.PRIV_REG["VI_SELECT"], res.vi)
+        w(L.PRIV_REG["VI_COMMIT"], 0)
+        await self.vi_status(res.vi)
+        for ring in res.rings:
             res.process.write(ring.vaddr, bytes(ring.entries * 16))
         self._program_vi(res, 0)
 

@@ -216,7 +216,7 @@ class Vi:
         self.evq_read_told = self.evq_read
         self.evq_writes += 1
 
-    def reset(self, kernel) -> None:
+    async def reset(self, kernel) -> None:
         """After a fault: have the kernel re-enable the VI; posted work is forgotten."""
-        kernel.reset_vi(self.res)
+        await kernel.reset_vi(self.res)
         self.__init__(self.res)

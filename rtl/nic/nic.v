@@ -303,6 +303,10 @@ wire [EVP*VI_W-1:0]  ev_vi;
 wire [EVP*4-1:0]     ev_type;
 wire [EVP*8-1:0]     ev_code, ev_rx_flags, ev_ndesc;
 wire [EVP*16-1:0]    ev_index, ev_len, ev_filter;
+localparam integer GEN_W = 4;   // VI configuration generations (TX engine and event queues)
+wire [EVP*GEN_W-1:0] ev_gen;
+wire [EVP-1:0]       ev_gen_valid = {{(EVP-1){1'b0}}, 1'b1};  // TX events say their generation
+assign ev_gen[GEN_W +: (EVP-1)*GEN_W] = {((EVP-1)*GEN_W){1'b0}};
 
 // port 0: TX, driven by nic_tx_engine (completions use the reservation made at dispatch)
 assign ev_filter[0 +: 16] = 16'd0;
@@ -319,7 +323,7 @@ assign evq_stat_inc = evq_stat_vec;
 
 nic_evq #(
     .NUM_VI(NUM_VI), .VI_W(VI_W), .ADDR_WIDTH(ADDR_WIDTH), .DATA_WIDTH(DATA_WIDTH),
-    .RSV_PORTS(2), .EV_PORTS(EVP)
+    .RSV_PORTS(2), .EV_PORTS(EVP), .GEN_W(GEN_W)
 ) evq_inst (
     .clk(clk), .rst(rst),
     .cfg_vi_valid(cfg_vi_valid), .cfg_vi(cfg_vi), .cfg_vi_enable(cfg_vi_enable),
@@ -331,6 +335,7 @@ nic_evq #(
     .ev_valid(ev_valid), .ev_ready(ev_ready), .ev_vi(ev_vi), .ev_type(ev_type),
     .ev_code(ev_code), .ev_index(ev_index), .ev_len(ev_len), .ev_filter(ev_filter),
     .ev_rx_flags(ev_rx_flags), .ev_ndesc(ev_ndesc), .ev_reserved(ev_reserved),
+    .ev_gen_valid(ev_gen_valid), .ev_gen(ev_gen),
     .flt_valid(flt_valid), .flt_vi(flt_vi), .flt_code(flt_code), .flt_index(flt_index),
     .xlat_req_valid(xl_req_valid[2]), .xlat_req_ready(xl_req_ready[2]),
     .xlat_req_iova(xl_req_iova[2*64 +: 64]), .xlat_req_owner(xl_req_owner[2*16 +: 16]),
@@ -355,7 +360,7 @@ nic_evq #(
 
 nic_tx_engine #(
     .NUM_VI(NUM_VI), .VI_W(VI_W), .DATA_WIDTH(DATA_WIDTH), .ADDR_WIDTH(ADDR_WIDTH),
-    .BUFTBL_LOG2(BUFTBL_LOG2), .FB_LOG2(FB_LOG2)
+    .BUFTBL_LOG2(BUFTBL_LOG2), .FB_LOG2(FB_LOG2), .GEN_W(GEN_W)
 ) tx_inst (
     .clk(clk), .rst(rst),
     .cfg_vi_valid(cfg_vi_valid), .cfg_vi(cfg_vi), .cfg_vi_enable(cfg_vi_enable),
@@ -369,6 +374,7 @@ nic_tx_engine #(
     .ev_valid(ev_valid[0]), .ev_ready(ev_ready[0]), .ev_vi(ev_vi[0 +: VI_W]),
     .ev_index(ev_index[0 +: 16]), .ev_len(ev_len[0 +: 16]), .ev_ndesc(ev_ndesc[0 +: 8]),
     .ev_type(ev_type[0 +: 4]), .ev_code(ev_code[0 +: 8]), .ev_reserved(ev_reserved[0]),
+    .ev_gen(ev_gen[0 +: GEN_W]),
     .xd_req_valid(xl_req_valid[0]), .xd_req_ready(xl_req_ready[0]),
     .xd_req_iova(xl_req_iova[0 +: 64]), .xd_req_owner(xl_req_owner[0 +: 16]),
     .xd_req_len(xl_req_len[0 +: 16]), .xd_resp_valid(xl_resp_valid[0]),

@@ -21,6 +21,14 @@
 // index, never behind it) fires: line set, disarmed, and the next firing waits at least
 // VI_IRQ_MOD cycles. A scanner visits one VI per cycle.
 //
+// Generations: every configuration commit of a VI (enable or disable) starts a new generation
+// of it (GEN_W bits, counted the same way as by the TX engine). An event source that knows the
+// generation its event belongs to gives it (ev_gen, with ev_gen_valid); an event of an earlier
+// generation is discarded, never written: the VI's fresh queue sees nothing of its old
+// configuration. Writes queued before a commit are discarded the same way until their address
+// is offered on AW, and the B responses of writes already issued are not counted for the new
+// generation.
+//
 // sts_evq_prod: events written (B seen) of VI sts_vi, registered.
 `timescale 1ns / 1ps
 `default_nettype none
@@ -32,7 +40,8 @@ module nic_evq #(
     parameter integer DATA_WIDTH = 512,
     parameter integer RSV_PORTS = 2,
     parameter integer EV_PORTS = 4,
-    parameter integer MERGE_HOLD = 32       // cycles a part-filled event beat may wait (0: never)
+    parameter integer MERGE_HOLD = 32,      // cycles a part-filled event beat may wait (0: never)
+    parameter integer GEN_W = 4             // configuration generation bits (as nic_tx_out's)
 ) (
     input  wire                        clk,
     input  wire                        rst,
@@ -69,6 +78,8 @@ module nic_evq #(
     input  wire [EV_PORTS*8-1:0]       ev_rx_flags,
     input  wire [EV_PORTS*8-1:0]       ev_ndesc,
     input  wire [EV_PORTS-1:0]         ev_reserved,
+    input  wire [EV_PORTS-1:0]         ev_gen_valid,  // the event says its VI generation
+    input  wire [EV_PORTS*GEN_W-1:0]   ev_gen,
 
     // fault broadcast
     output reg                         flt_valid,
@@ -128,14 +139,14 @@ localparam integer RSEL_W = (RSV_PORTS > 1) ? $clog2(RSV_PORTS) : 1;
 localparam integer ESEL_W = (EV_PORTS > 1) ? $clog2(EV_PORTS) : 1;
 localparam [3:0] TYPE_ERROR = EV_TYPE_ERROR[3:0];
 localparam [7:0] CODE_EVQ_FAULT = ERR_EVQ_FAULT[7:0];
-localparam integer Q_W = VI_W + 16 + 16 + 64 + 128; // queued write: {vi, slot, owner, iova, event}
+localparam integer Q_W = GEN_W + VI_W + 16 + 16 + 64 + 128; // {gen, vi, slot, owner, iova, event}
 localparam integer BEATS_M1 = BEATS - 1;
 localparam integer NUM_VI_M1 = NUM_VI - 1;
 localparam [7:0] AWLEN = BEATS_M1[7:0];
 localparam [1:0] LAST_BEAT = BEATS_M1[1:0];
 localparam [VI_W-1:0] LAST_VI = NUM_VI_M1[VI_W-1:0];
-localparam integer S_W = VI_W + 16 + 128;         // after translation: {vi, slot index, event}
-localparam integer W_W = VI_W + ADDR_WIDTH + 128; // ready to issue: {vi, address, event}
+localparam integer S_W = GEN_W + VI_W + 16 + 128;  // after translation: {gen, vi, slot, event}
+localparam integer W_W = GEN_W + VI_W + ADDR_WIDTH + 128; // ready to issue: {gen, vi, addr, event}
 localparam [0:0] MERGE = (BYTES >= 32) ? 1'b1 : 1'b0;  // several events per beat
 localparam integer EPB = (BYTES >= 16) ? BYTES / 16 : 1;  // events per beat
 localparam integer SLOT_W = (EPB > 1) ? $clog2(EPB) : 1;
@@ -162,6 +173,13 @@ reg [15:0] rd_mem [0:NUM_VI-1];       // host's read index (EVQ_READ doorbell)
 reg [16:0] rsv_mem [0:NUM_VI-1];      // outstanding reservations
 reg [15:0] done_mem [0:NUM_VI-1];     // events whose write completed
 reg [31:0] fire_mem [0:NUM_VI-1];     // cycle of the last interrupt
+reg [GEN_W-1:0] gen_mem [0:NUM_VI-1]; // configuration generation
+integer gi;
+initial begin
+    for (gi = 0; gi < NUM_VI; gi = gi + 1) begin
+        gen_mem[gi] = {GEN_W{1'b0}};
+    end
+end
 
 reg [NUM_VI-1:0] enabled_reg, enabled_next;
 reg [NUM_VI-1:0] dead_reg, dead_next;
@@ -205,10 +223,14 @@ wire        op_live = enabled_reg[op_vi] && !dead_reg[op_vi];
 wire [3:0]  e_type = ev_type[ev_sel*4 +: 4];
 wire        e_err = e_type == TYPE_ERROR;
 wire        e_rsv = ev_reserved[ev_sel];
+wire [GEN_W-1:0] op_gen = gen_mem[op_vi];
+// an event of an earlier configuration of its VI: discarded, it changes nothing
+wire        e_stale = ev_gen_valid[ev_sel] && ev_gen[ev_sel*GEN_W +: GEN_W] != op_gen;
 wire [16:0] e_rsv_after = e_err ? 17'd0 : (e_rsv && op_rsv != 17'd0) ? op_rsv - 17'd1 : op_rsv;
 wire        e_room = ({1'b0, op_used} + e_rsv_after) < op_size;
-wire        e_write = op_live && e_room;
-wire        e_flt = do_ev && e_err && enabled_reg[op_vi];
+wire        e_write = op_live && e_room && !e_stale;
+wire        e_lost = do_ev && !e_write && !e_stale;
+wire        e_flt = do_ev && e_err && enabled_reg[op_vi] && !e_stale;
 wire        r_ok = op_live && (({1'b0, op_used} + op_rsv) < op_size);
 
 // the 16-byte event record
@@ -230,7 +252,7 @@ end
 wire [63:0] e_iova = base_mem[op_vi] + {44'd0, slot, 4'd0};
 
 wire q_push = do_ev && e_write;
-wire [Q_W-1:0] q_in = {op_vi, slot, owner_mem[op_vi], e_iova, e_rec};
+wire [Q_W-1:0] q_in = {op_gen, op_vi, slot, owner_mem[op_vi], e_iova, e_rec};
 
 always @(posedge clk) begin
     // reservation answers
@@ -270,7 +292,7 @@ nic_fifo #(.WIDTH(Q_W), .DEPTH_LOG2(3)) q_fifo (
     .s_data(q_in), .s_valid(q_push), .s_ready(q_ready),
     .m_data(q_out), .m_valid(q_valid), .m_ready(q_pop), .count(q_count_unused));
 
-wire [S_W-1:0] s_in = {q_out[Q_W-1 -: VI_W], q_out[128 + 64 + 16 +: 16], q_out[127:0]};
+wire [S_W-1:0] s_in = {q_out[Q_W-1 -: GEN_W + VI_W], q_out[128 + 64 + 16 +: 16], q_out[127:0]};
 wire [S_W-1:0] s_out;
 wire           s_ready, s_valid, s_pop;
 nic_fifo #(.WIDTH(S_W), .DEPTH_LOG2(2)) s_fifo (
@@ -284,19 +306,21 @@ assign xlat_req_iova = q_out[128 +: 64];
 assign xlat_req_owner = q_out[128 + 64 +: 16];
 assign xlat_req_len = 16'd16;
 
-wire [VI_W-1:0] x_vi = s_out[S_W-1 -: VI_W];
+wire [GEN_W-1:0] x_gen = s_out[S_W-1 -: GEN_W];
+wire [VI_W-1:0] x_vi = s_out[S_W-1-GEN_W -: VI_W];
 wire [127:0]    x_rec = s_out[127:0];
+wire            x_stale = x_gen != gen_mem[x_vi];   // its VI was reconfigured meanwhile
 wire            w_ready;
 // translate result: fault -> queue dead; stalls while the operation unit uses flt or counts a loss
-wire x_block = e_flt || (do_ev && !e_write);
-wire x_go = xlat_resp_valid && s_valid && !x_block && (xlat_resp_fault || w_ready);
+wire x_block = e_flt || e_lost;
+wire x_go = xlat_resp_valid && s_valid && !x_block && (xlat_resp_fault || x_stale || w_ready);
 assign xlat_resp_ready = x_go;
 assign s_pop = x_go;
-wire x_drop = x_go && (xlat_resp_fault || dead_reg[x_vi]);
-wire x_fault = x_go && xlat_resp_fault && !dead_reg[x_vi];
-wire w_push = x_go && !xlat_resp_fault && !dead_reg[x_vi];
+wire x_drop = x_go && !x_stale && (xlat_resp_fault || dead_reg[x_vi]);
+wire x_fault = x_go && !x_stale && xlat_resp_fault && !dead_reg[x_vi];
+wire w_push = x_go && !x_stale && !xlat_resp_fault && !dead_reg[x_vi];
 
-wire [W_W-1:0] w_in = {x_vi, xlat_resp_addr, x_rec};
+wire [W_W-1:0] w_in = {x_gen, x_vi, xlat_resp_addr, x_rec};
 wire [W_W-1:0] w_out;
 wire           w_valid, w_pop;
 nic_fifo #(.WIDTH(W_W), .DEPTH_LOG2(2)) w_fifo (
@@ -304,7 +328,9 @@ nic_fifo #(.WIDTH(W_W), .DEPTH_LOG2(2)) w_fifo (
     .s_data(w_in), .s_valid(w_push), .s_ready(w_ready),
     .m_data(w_out), .m_valid(w_valid), .m_ready(w_pop), .count(w_count_unused));
 
-wire [VI_W-1:0]       wo_vi = w_out[W_W-1 -: VI_W];
+wire [GEN_W-1:0]      wo_gen = w_out[W_W-1 -: GEN_W];
+wire [VI_W-1:0]       wo_vi = w_out[W_W-1-GEN_W -: VI_W];
+wire                  wo_stale = wo_gen != gen_mem[wo_vi];
 wire [ADDR_WIDTH-1:0] wo_addr = w_out[128 +: ADDR_WIDTH];
 wire [127:0]          wo_rec = w_out[127:0];
 
@@ -317,6 +343,7 @@ wire [127:0]          wo_rec = w_out[127:0];
 reg                   lb_valid_reg;
 reg                   lb_req_reg;      // AW offered (stays offered until accepted)
 reg [VI_W-1:0]        lb_vi_reg;
+reg [GEN_W-1:0]       lb_gen_reg;
 reg [ADDR_WIDTH-1:0]  lb_addr_reg;     // address of the first event
 reg [SLOT_W-1:0]      lb_last_reg;     // wide: slot (16-byte unit) of the last event in the beat
 reg [CNT_W-1:0]       lb_cnt_reg;      // events in the burst
@@ -339,12 +366,19 @@ end
 endgenerate
 wire lb_full = !MERGE || lb_last_reg == {SLOT_W{1'b1}};
 // the head of w_fifo can join the burst: same VI, same beat, the next slot
-wire wo_joins = MERGE && w_valid && lb_valid_reg && !lb_full && wo_vi == lb_vi_reg &&
+wire wo_joins = MERGE && w_valid && !wo_stale && lb_valid_reg && !lb_full && wo_vi == lb_vi_reg &&
+                wo_gen == lb_gen_reg &&
                 wo_addr[ADDR_WIDTH-1:OFF_W] == lb_addr_reg[ADDR_WIDTH-1:OFF_W] &&
                 wo_slot == lb_last_reg + 1'b1;
 wire lb_merge = wo_joins && !aw_done_reg && !aw_fire;
-wire lb_load = w_valid && (!lb_valid_reg || w_done);
-assign w_pop = lb_merge || lb_load;
+// a stale head leaves w_fifo unwritten; the burst being assembled, if it has gone stale before
+// its AW was offered, is dropped too (once offered, AXI wants the write to complete)
+wire wo_discard = w_valid && wo_stale;
+wire lb_stale = lb_valid_reg && lb_gen_reg != gen_mem[lb_vi_reg] && !lb_req_reg &&
+                !aw_done_reg && !w_sent_reg;
+wire lb_free = !lb_valid_reg || w_done || lb_stale;
+wire lb_load = w_valid && !wo_stale && lb_free;
+assign w_pop = lb_merge || lb_load || wo_discard;
 wire lb_hold = MERGE && MERGE_HOLD > 0 && aw_contend && !lb_full &&
                lb_age_reg < MERGE_HOLD[7:0] && !(w_valid && !wo_joins);
 
@@ -352,9 +386,10 @@ assign m_axi_awid = 4'd0;
 assign m_axi_awsize = OFF_W[2:0];
 assign m_axi_awburst = 2'b01;
 assign m_axi_awlen = AWLEN;
-assign m_axi_awvalid = lb_valid_reg && !aw_done_reg && b_ready && (lb_req_reg || !lb_hold);
+assign m_axi_awvalid = lb_valid_reg && !lb_stale && !aw_done_reg && b_ready &&
+                       (lb_req_reg || !lb_hold);
 // wide: the beat is offered once its AW is accepted (no more events join then)
-assign m_axi_wvalid = lb_valid_reg && (!MERGE || aw_done_reg) && !w_sent_reg;
+assign m_axi_wvalid = lb_valid_reg && !lb_stale && (!MERGE || aw_done_reg) && !w_sent_reg;
 assign m_axi_wlast = w_beat_reg == LAST_BEAT;
 
 generate
@@ -420,6 +455,7 @@ end
 always @(posedge clk) begin
     if (lb_load) begin
         lb_vi_reg <= wo_vi;
+        lb_gen_reg <= wo_gen;
         lb_addr_reg <= wo_addr;
         lb_last_reg <= wo_slot;
         lb_cnt_reg <= {{(CNT_W-1){1'b0}}, 1'b1};
@@ -439,7 +475,7 @@ always @(posedge clk) begin
     end else begin
         if (lb_load) begin
             lb_valid_reg <= 1'b1;
-        end else if (w_done) begin
+        end else if (w_done || lb_stale) begin
             lb_valid_reg <= 1'b0;
         end
         if (lb_load || aw_fire) begin
@@ -451,15 +487,17 @@ always @(posedge clk) begin
 end
 
 // B tracking: VI and event count of each outstanding write (responses in order, one ID)
+wire [GEN_W-1:0] b_gen;
 wire [VI_W-1:0] b_vi;
 wire [CNT_W-1:0] b_cnt;
 wire            b_valid;
 assign m_axi_bready = b_valid && !cfg_vi_valid;
 wire b_fire = m_axi_bvalid && m_axi_bready;
-nic_fifo #(.WIDTH(VI_W + CNT_W), .DEPTH_LOG2(5)) b_fifo (
+wire b_current = b_gen == gen_mem[b_vi];  // a write of an earlier generation counts for nothing
+nic_fifo #(.WIDTH(GEN_W + VI_W + CNT_W), .DEPTH_LOG2(5)) b_fifo (
     .clk(clk), .rst(rst),
-    .s_data({lb_vi_reg, lb_cnt_reg}), .s_valid(aw_fire), .s_ready(b_ready),
-    .m_data({b_vi, b_cnt}), .m_valid(b_valid), .m_ready(b_fire), .count(b_count_unused));
+    .s_data({lb_gen_reg, lb_vi_reg, lb_cnt_reg}), .s_valid(aw_fire), .s_ready(b_ready),
+    .m_data({b_gen, b_vi, b_cnt}), .m_valid(b_valid), .m_ready(b_fire), .count(b_count_unused));
 
 // ------------------------------------------------------------------------------ interrupts
 
@@ -509,13 +547,14 @@ always @(posedge clk) begin
             owner_mem[cfg_vi] <= cfg_vi_owner;
             mod_mem[cfg_vi] <= cfg_vi_irq_mod;
         end
+        gen_mem[cfg_vi] <= gen_mem[cfg_vi] + 1'b1;
         prod_mem[cfg_vi] <= 16'd0;
         rsv_mem[cfg_vi] <= 17'd0;
         done_mem[cfg_vi] <= 16'd0;
         rd_mem[cfg_vi] <= 16'd0;
         fire_mem[cfg_vi] <= now_reg - cfg_vi_irq_mod;
     end else begin
-        if (do_ev) begin
+        if (do_ev && !e_stale) begin
             rsv_mem[op_vi] <= e_rsv_after;
             if (e_write) begin
                 prod_mem[op_vi] <= op_prod + 16'd1;
@@ -526,7 +565,7 @@ always @(posedge clk) begin
         if (db_evq) begin
             rd_mem[db_vi] <= db_value[15:0];
         end
-        if (b_fire) begin
+        if (b_fire && b_current) begin
             done_mem[b_vi] <= done_mem[b_vi] + {{(16-CNT_W){1'b0}}, b_cnt};
         end
         if (scan_fire) begin
@@ -565,7 +604,7 @@ always @(posedge clk) begin
         w_beat_reg <= w_beat_next;
         flt_valid <= e_flt || x_fault;
         stat_events <= w_push;
-        stat_events_lost <= (do_ev && !e_write) || x_drop;
+        stat_events_lost <= e_lost || x_drop;
         stat_dma_faults <= x_fault;
     end
 end

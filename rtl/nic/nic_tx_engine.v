@@ -25,7 +25,8 @@ module nic_tx_engine #(
     parameter integer CACHE_LOG2 = 6,       // descriptor cache slots per VI, log2
     parameter integer BATCH = 16,           // descriptors per fetch burst, at most
     parameter integer FETCH_LOG2 = 4,       // descriptor fetch bursts in flight, log2
-    parameter integer TRK_LOG2 = 6          // packet read bursts in flight, log2
+    parameter integer TRK_LOG2 = 6,         // packet read bursts in flight, log2
+    parameter integer GEN_W = 4             // VI configuration generation bits
 ) (
     input  wire                      clk,
     input  wire                      rst,
@@ -56,6 +57,7 @@ module nic_tx_engine #(
     output wire [15:0]               ev_index,
     output wire [15:0]               ev_len,
     output wire [7:0]                ev_ndesc,
+    output wire [GEN_W-1:0]          ev_gen,      // the VI generation the event belongs to
     output wire [3:0]                ev_type,
     output wire [7:0]                ev_code,
     output wire                      ev_reserved,
@@ -121,7 +123,6 @@ module nic_tx_engine #(
 /* verilator lint_on UNUSEDPARAM */
 
 localparam integer IOVA_W = BUFTBL_LOG2 + 12;
-localparam integer GEN_W = 4;
 localparam integer OFF_W = $clog2(DATA_WIDTH / 8);
 localparam integer CM_W = VI_W + GEN_W + 16 + 8 + 2;              // csum sideband
 localparam integer FM_W = 14 + CM_W + 1 + 16 + 1 + 7 + 16;        // frame metadata
@@ -334,7 +335,7 @@ nic_tx_out #(
     .m_axis_tx_tlast(m_axis_tx_tlast), .m_axis_tx_tuser(m_axis_tx_tuser),
     .ev_valid(ev_valid), .ev_ready(ev_ready), .ev_vi(ev_vi), .ev_err(ev_err),
     .ev_index(ev_index),
-    .ev_len(ev_len), .ev_ndesc(ev_ndesc),
+    .ev_len(ev_len), .ev_ndesc(ev_ndesc), .ev_gen(ev_gen),
     .sts_vi(sts_vi), .sts_tx_cons(sts_tx_cons),
     .stat_frame(stat_frame), .stat_bytes(stat_bytes), .stat_error(stat_error),
     .stat_dma_fault(stat_dma_fault)

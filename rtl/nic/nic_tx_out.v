@@ -11,7 +11,9 @@
 // VI's error event instead (ERR_TX_BAD_DESC / ERR_TX_DESC_FAULT / ERR_TX_READ_FAULT, INDEX = the
 // descriptor's ring index) and counts TX_ERRORS (and DMA_FAULTS for refused DMA). Completions and
 // errors share one queue, so a VI's events are in ring order. Events of an earlier configuration
-// of the VI (generation differs) are not reported. A last beat waits while the queue is full.
+// of the VI (generation differs) are not reported; a queued event carries its generation on
+// (ev_gen), so nic_evq discards one whose VI is reconfigured while it waits. A last beat waits
+// while the queue is full.
 `timescale 1ns / 1ps
 `default_nettype none
 
@@ -59,6 +61,7 @@ module nic_tx_out #(
     output wire [15:0]               ev_index,
     output wire [15:0]               ev_len,
     output wire [7:0]                ev_ndesc,
+    output wire [GEN_W-1:0]          ev_gen,
 
     input  wire [VI_W-1:0]           sts_vi,
     output reg  [15:0]               sts_tx_cons,
@@ -71,7 +74,7 @@ module nic_tx_out #(
 
 localparam integer BYTES = DATA_WIDTH / 8;
 localparam integer OFF_W = $clog2(BYTES);
-localparam integer E_W = VI_W + 2 + 16 + 16 + 8;
+localparam integer E_W = GEN_W + VI_W + 2 + 16 + 16 + 8;
 
 initial begin
     if (NUM_VI < 2 || (1 << VI_W) < NUM_VI || DATA_WIDTH < 64 || DATA_WIDTH > 512 ||
@@ -155,11 +158,11 @@ wire [E_W-1:0] ev_out;
 wire [2:0]     ev_count_unused;
 nic_fifo #(.WIDTH(E_W), .DEPTH_LOG2(2)) ev_fifo (
     .clk(clk), .rst(rst),
-    .s_data({f_vi, f_err, f_idx, 2'b00, f_len, f_ndesc}),
+    .s_data({f_gen, f_vi, f_err, f_idx, 2'b00, f_len, f_ndesc}),
     .s_valid((done || rec_done) && current),
     .s_ready(ev_room),
     .m_data(ev_out), .m_valid(ev_valid), .m_ready(ev_ready), .count(ev_count_unused));
-assign {ev_vi, ev_err, ev_index, ev_len, ev_ndesc} = ev_out;
+assign {ev_gen, ev_vi, ev_err, ev_index, ev_len, ev_ndesc} = ev_out;
 
 wire unused_ok = &{1'b0, ev_count_unused};
 

@@ -1,8 +1,9 @@
 """Unit test of nic_evq (built with NUM_VI=4, DATA_WIDTH=128 and 512, RSV_PORTS=2, EV_PORTS=4):
 reservations and free space, event records and phase bits over several laps, error events and
 the fault broadcast, lost events, a refused event write (queue dead), interrupts with
-moderation, several event ports at once. The translate port is modelled here (IOVA + OFFSET,
-refused for pages in `bad_pages`); host memory is cocotbext-axi's AxiRamWrite."""
+moderation, several event ports at once, events of an earlier VI generation discarded. The
+translate port is modelled here (IOVA + OFFSET, refused for pages in `bad_pages`); host memory
+is cocotbext-axi's AxiRamWrite."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ from host import layout as L
 OFFSET = 0x40000
 EVP = 4
 RSP = 2
+# commits per VI since the simulation started (the tests of this module share one): a VI's
+# generation, which a reset of the block does not restart
+COMMITS: dict[int, int] = {}
 
 
 class Tb:
@@ -103,6 +107,12 @@ class Tb:
         d.cfg_vi_irq_mod.value = irq_mod
         await RisingEdge(d.clk)
         d.cfg_vi_valid.value = 0
+        COMMITS[vi] = COMMITS.get(vi, 0) + 1
+
+    @staticmethod
+    def gen(vi: int) -> int:
+        """VI ``vi``'s current generation (4 bits)."""
+        return COMMITS.get(vi, 0) % 16
 
     async def evq_read(self, vi, index, arm=False):
         d = self.dut
@@ -139,9 +149,10 @@ class Tb:
         while pend:
             await RisingEdge(d.clk)
             vals = {k: 0 for k in ("vi", "type", "code", "index", "len", "filter", "rx_flags",
-                                   "ndesc", "reserved")}
+                                   "ndesc", "reserved", "gen", "gen_valid")}
             widths = {"vi": self.vi_w, "type": 4, "code": 8, "index": 16, "len": 16,
-                      "filter": 16, "rx_flags": 8, "ndesc": 8, "reserved": 1}
+                      "filter": 16, "rx_flags": 8, "ndesc": 8, "reserved": 1, "gen": 4,
+                      "gen_valid": 1}
             for p, f in pend.items():
                 for k, v in f.items():
                     vals[k] |= v << (p * widths[k])
@@ -333,3 +344,36 @@ async def test_events_of_a_vi_share_a_write(dut):
         assert writes < 4, f"{writes} writes for 4 events that fit one beat"
     else:
         assert writes == 4, f"{writes} writes for 4 events"
+
+
+@cocotb.test()
+async def test_events_of_an_earlier_generation_are_never_written(dut):
+    """Each commit of a VI starts a generation (``Tb.gen``). An event that says
+    it belongs to an earlier one is taken and discarded: not written, no reservation used, no
+    fault raised, not counted lost; an event that says nothing (the RX ports) is written."""
+    tb = Tb(dut)
+    await tb.reset()
+    base = 0x3000
+    await tb.cfg(1, base=base, log2=2)
+    old = tb.gen(1)
+    assert await tb.reserve(0, 1)
+    await tb.events([(0, dict(tx(1, 0), gen=old, gen_valid=1))])
+    await ClockCycles(dut.clk, 20)
+    assert await tb.prod(1) == 1 and tb.record(base, 2, 0)["INDEX"] == 0
+    await tb.cfg(1, base=base, log2=2)                       # a reset: a new generation
+    before = (dict(tb.stats), list(tb.flts), tb.aw_count)
+    await tb.events([(0, dict(tx(1, 7), gen=old, gen_valid=1))])
+    err = {"vi": 1, "type": L.EV_TYPE_ERROR, "code": L.ERR_TX_READ_FAULT, "index": 3}
+    await tb.events([(0, dict(err, gen=old, gen_valid=1))])
+    await ClockCycles(dut.clk, 20)
+    assert await tb.prod(1) == 0, "an event of the old generation was written"
+    assert (dict(tb.stats), list(tb.flts), tb.aw_count) == before
+    assert tb.record(base, 2, 0)["INDEX"] == 0, "slot 0 was overwritten by a stale event"
+    # the fresh generation works, with its reservations intact
+    assert await tb.reserve(0, 1)
+    await tb.events([(0, dict(tx(1, 0), gen=tb.gen(1), gen_valid=1))])
+    await tb.events([(1, dict(tx(1, 1, reserved=0)))])       # says nothing: written
+    await ClockCycles(dut.clk, 20)
+    assert await tb.prod(1) == 2
+    assert [tb.record(base, 2, k)["INDEX"] for k in (0, 1)] == [0, 1]
+    assert tb.record(base, 2, 0)["PHASE"] == 1
