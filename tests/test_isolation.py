@@ -6,7 +6,7 @@ import pytest
 
 from host import layout as L
 from host.driver.buffers import BufferPool
-from host.driver.kernel import Filter
+from host.driver.kernel import Filter, ResourceExhausted
 from host.memory import OutOfMemory
 from host.process import PageFault
 from tests.simtests import cocotb_tests, run_scenario
@@ -129,3 +129,26 @@ def test_a_process_that_exits_gives_back_its_vis_filters_and_memory():
     assert kernel.alloc_vi(os_.spawn("b"), txq_entries=16, rxq_entries=16).vi == res.vi
     with pytest.raises(ValueError, match="not a running process"):
         os_.exit(a)
+
+
+def test_a_full_buffer_table_is_a_precise_error_and_recovers():
+    """Registrations until the buffer table is full: the next one fails with ResourceExhausted
+    naming the table, changes nothing (no entry written, no page pinned), and succeeds once an
+    earlier registration is removed."""
+    os_, regs, kernel = host_setup()
+    a = os_.spawn("a")
+    chunks = []
+    with pytest.raises(ResourceExhausted, match="buffer table"):
+        while True:
+            va = a.mmap_anonymous(16 * L.PAGE_SIZE)
+            chunks.append((va, kernel.register_memory(a, va, 16 * L.PAGE_SIZE)))
+    va_failed = a.mmap_anonymous(16 * L.PAGE_SIZE)  # the one that did not fit is mapped above
+    assert len(chunks) == (kernel.info.buftbl_entries - 1) // 16  # entry 0 is never used
+    writes = len(regs.writes)
+    with pytest.raises(ResourceExhausted):
+        kernel.register_memory(a, va_failed, 16 * L.PAGE_SIZE)
+    assert len(regs.writes) == writes, "a refused registration wrote entries"
+    assert not any(os_.phys.is_pinned(p) for p in a.physical_pages(va_failed, 16 * L.PAGE_SIZE))
+    kernel.unregister_memory(chunks[3][1], 16 * L.PAGE_SIZE)
+    iova = kernel.register_memory(a, va_failed, 16 * L.PAGE_SIZE)
+    assert iova >> L.PAGE_SHIFT == chunks[3][1] >> L.PAGE_SHIFT, "the freed entries are reused"

@@ -106,3 +106,60 @@ async def reset_vi_under_load_leaves_a_working_vi(dut):
     seqs = [int.from_bytes(bytes(Ether(f.data)[UDP].payload)[2:6], "big") for f in frames
             if bytes(Ether(f.data)[UDP].payload)[:2] == b"\x00\x02"]
     assert seqs == list(range(100)), seqs[:10]
+
+
+@cocotb.test(timeout_time=5_000, timeout_unit="us")
+async def rx_exhaustion_stalls_only_its_own_vi(dut):
+    """Two processes receive a sustained stream, interleaved frame by frame: one posts 8
+    buffers and never re-posts, the other keeps up. The first gets its 8 and the NIC drops and
+    counts the rest of its frames; the second gets all of its own, exact and in order. Once the
+    first re-posts, it receives again."""
+    from scapy.layers.inet import IP, UDP
+    from scapy.layers.l2 import Ether
+
+    from host import layout as L
+    from host.driver.kernel import Filter
+    from tb.scenarios.apps import TxApp, parse_udp, udp_payload
+
+    bench = await NicBench.start(dut, os_stack=False)
+    host = bench.host
+    slow = TxApp(host, "slow", 9001, rx_buffers=8, rxq=8)
+    fast = TxApp(host, "fast", 9002, rx_buffers=64, rxq=64)
+    for app in (slow, fast):
+        host.kernel.insert_filter(Filter(L.IPPROTO_UDP, "198.18.0.1", app.port), app.vi.vi)
+    await bench.settle()
+    before = await host.kernel.read_stats()
+
+    def frame(port: int, seq: int) -> bytes:
+        return bytes(Ether(src="02:00:00:00:00:02", dst="02:00:00:00:00:01") /
+                     IP(src="198.18.0.2", dst="198.18.0.1") / UDP(sport=5000, dport=port) /
+                     (seq.to_bytes(4, "big") + bytes(300)))
+
+    got = []
+    for seq in range(120):
+        for port in (9001, 9002):
+            while bench.rx_wire.inject_pending() >= 8:
+                fast.poll()
+                got += [udp_payload(parse_udp(r.data)) for r in fast.received]
+                fast.received.clear()
+                await bench.cycles(50)
+            bench.rx_wire.inject(frame(port, seq))
+    await bench.wait_until(lambda: (fast.poll(), len(got) + len(fast.received) >= 120)[1],
+                           100_000, "the fast receiver's 120 frames", wake=host.write_bursts)
+    got += [udp_payload(parse_udp(r.data)) for r in fast.received]
+    fast.received.clear()
+    assert [int.from_bytes(p[:4], "big") for p in got] == list(range(120)), \
+        "the receiver that kept up lost or reordered frames"
+    events = slow.vi.poll(64)  # what the slow one got, without re-posting
+    assert len([e for e in events if e.type == L.EV_TYPE_RX]) == 8
+    after = await host.kernel.read_stats()
+    assert after["RX_DROP_NO_DESC"] - before["RX_DROP_NO_DESC"] == 112
+    assert (await host.kernel.vi_status(slow.vi.vi))["faulted"] == 0
+    for ev in events:
+        for buf in ev.cookies:
+            slow.rx_pool.free(buf)
+    slow.refill()
+    await bench.settle()
+    bench.rx_wire.inject(frame(9001, 999))
+    (back,) = await slow.receive(bench)
+    assert int.from_bytes(udp_payload(parse_udp(back.data))[:4], "big") == 999
