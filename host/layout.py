@@ -72,8 +72,8 @@ PRIV_REGS = [
     Reg("VI_IRQ_MOD", 0x06C, "RW", "interrupt moderation: minimum cycles between interrupts"),
     Reg("VI_COMMIT", 0x070, "WO", "bit0=1: load the staged configuration, zero the VI's "
         "indices, clear its fault and enable it; bit0=0: disable it"),
-    Reg("VI_STATUS", 0x074, "RO", "[0] enabled, [1] faulted, [15:8] fault code, "
-        "[31:16] TX consumer index"),
+    Reg("VI_STATUS", 0x074, "RO", "[0] enabled, [1] faulted, [2] event writes in flight, "
+        "[15:8] fault code, [31:16] TX consumer index"),
     Reg("VI_EVQ_PROD", 0x078, "RO", "[15:0] event queue producer index, [31:16] RX consumer index"),
     # filter table window (receive steering)
     Reg("FILT_INDEX", 0x080, "RW", "filter table entry to write"),

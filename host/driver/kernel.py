@@ -271,12 +271,13 @@ class KernelDriver:
         """Re-enable a VI (after a fault, or to start it afresh): its indices restart at zero and
         its queues are cleared. The VI is disabled first, and its rings cleared only once the
         NIC has taken that (the status read returns after the disabling write, as reads do not
-        pass posted writes): a VI still live would read the cleared descriptors. The NIC then
+        pass posted writes) and has no event write of it in flight: a VI still live would read
+        the cleared descriptors, a late event would land in the cleared queue. The NIC then
         discards whatever of the old configuration was still queued (a new generation)."""
         w = self.bus.write32
         w(L.PRIV_REG["VI_SELECT"], res.vi)
         w(L.PRIV_REG["VI_COMMIT"], 0)
-        await self.vi_status(res.vi)
+        await self.quiesce_events(res.vi)
         for ring in res.rings:
             res.process.write(ring.vaddr, bytes(ring.entries * 16))
         self._program_vi(res, 0)
@@ -312,11 +313,26 @@ class KernelDriver:
         for reg in self.registrations_of(proc):
             self.unregister_memory(reg.iova, reg.length)
 
+    EVQ_QUIESCE_POLLS = 1000
+
+    async def quiesce_events(self, vi: int) -> None:
+        """Wait until no event write of disabled VI ``vi`` is still in flight (VI_STATUS
+        bit 2): after that nothing the NIC had under way can land in its event queue."""
+        for _ in range(self.EVQ_QUIESCE_POLLS):
+            st = await self.vi_status(vi)
+            if st["enabled"]:
+                raise NicError(f"VI {vi} is enabled: its event writes never stop")
+            if not st["evq_busy"]:
+                return
+        raise NicError(f"VI {vi}: event writes still in flight after "
+                       f"{self.EVQ_QUIESCE_POLLS} status reads")
+
     async def vi_status(self, vi: int) -> dict[str, int]:
         self.bus.write32(L.PRIV_REG["VI_SELECT"], vi)
         st = await self.bus.read32(L.PRIV_REG["VI_STATUS"])
         ev = await self.bus.read32(L.PRIV_REG["VI_EVQ_PROD"])
-        return {"enabled": st & 1, "faulted": (st >> 1) & 1, "fault_code": (st >> 8) & 0xFF,
+        return {"enabled": st & 1, "faulted": (st >> 1) & 1, "evq_busy": (st >> 2) & 1,
+                "fault_code": (st >> 8) & 0xFF,
                 "tx_consumer": st >> 16, "evq_producer": ev & 0xFFFF, "rx_consumer": ev >> 16}
 
     # -------------------------------------------------------------------------------- filters

@@ -154,6 +154,7 @@ wire [7:0]      flt_code;
 wire [15:0]     flt_index;
 wire [VI_W-1:0] sts_vi;
 wire [15:0]     sts_tx_cons, sts_evq_prod;
+wire            sts_evq_busy;
 wire [15:0]     rx_sts_rx_cons;  // consumer index of the selected VI's RX ring
 wire [4:0]      stat_rd_index;
 wire [31:0]     stat_rd_data;
@@ -186,7 +187,7 @@ nic_regs #(
     .ctrl_tx_enable(ctrl_tx_enable), .ctrl_rx_enable(ctrl_rx_enable), .mac_addr(mac_addr),
     .flt_valid(flt_valid), .flt_vi(flt_vi), .flt_code(flt_code),
     .irq(irq), .sts_vi(sts_vi), .sts_tx_cons(sts_tx_cons), .sts_rx_cons(rx_sts_rx_cons),
-    .sts_evq_prod(sts_evq_prod),
+    .sts_evq_prod(sts_evq_prod), .sts_evq_busy(sts_evq_busy),
     .stat_rd_index(stat_rd_index), .stat_rd_data(stat_rd_data)
 );
 
@@ -305,8 +306,11 @@ wire [EVP*8-1:0]     ev_code, ev_rx_flags, ev_ndesc;
 wire [EVP*16-1:0]    ev_index, ev_len, ev_filter;
 localparam integer GEN_W = 4;   // VI configuration generations (TX engine and event queues)
 wire [EVP*GEN_W-1:0] ev_gen;
-wire [EVP-1:0]       ev_gen_valid = {{(EVP-1){1'b0}}, 1'b1};  // TX events say their generation
-assign ev_gen[GEN_W +: (EVP-1)*GEN_W] = {((EVP-1)*GEN_W){1'b0}};
+// TX events say their generation, RX deliveries their VI epoch (nic_evq EPOCH_PORTS)
+wire [EVP-1:0]       ev_gen_valid = 3'b011;
+wire [1:0]           rx_ev_epoch;
+assign ev_gen[GEN_W +: GEN_W] = {{(GEN_W-2){1'b0}}, rx_ev_epoch};
+assign ev_gen[2*GEN_W +: GEN_W] = {GEN_W{1'b0}};
 
 // port 0: TX, driven by nic_tx_engine (completions use the reservation made at dispatch)
 assign ev_filter[0 +: 16] = 16'd0;
@@ -323,7 +327,7 @@ assign evq_stat_inc = evq_stat_vec;
 
 nic_evq #(
     .NUM_VI(NUM_VI), .VI_W(VI_W), .ADDR_WIDTH(ADDR_WIDTH), .DATA_WIDTH(DATA_WIDTH),
-    .RSV_PORTS(2), .EV_PORTS(EVP), .GEN_W(GEN_W)
+    .RSV_PORTS(2), .EV_PORTS(EVP), .GEN_W(GEN_W), .EPOCH_PORTS(3'b010)
 ) evq_inst (
     .clk(clk), .rst(rst),
     .cfg_vi_valid(cfg_vi_valid), .cfg_vi(cfg_vi), .cfg_vi_enable(cfg_vi_enable),
@@ -351,7 +355,7 @@ nic_evq #(
     .m_axi_bready(wr_bready[0]),
     .aw_contend(wr_awvalid[1]),     // RX packet data waiting: fill event beats meanwhile
     .irq(irq),
-    .sts_vi(sts_vi), .sts_evq_prod(sts_evq_prod),
+    .sts_vi(sts_vi), .sts_evq_prod(sts_evq_prod), .sts_evq_busy(sts_evq_busy),
     .stat_events(evq_stat_events), .stat_events_lost(evq_stat_lost),
     .stat_dma_faults(evq_stat_dma)
 );
@@ -450,7 +454,7 @@ nic_rx #(
     .ev_type(ev_type[4 +: 4]), .ev_code(ev_code[8 +: 8]), .ev_index(ev_index[16 +: 16]),
     .ev_len(ev_len[16 +: 16]), .ev_filter(ev_filter[16 +: 16]),
     .ev_rx_flags(ev_rx_flags[8 +: 8]), .ev_ndesc(ev_ndesc[8 +: 8]),
-    .ev_reserved(ev_reserved[1]),
+    .ev_reserved(ev_reserved[1]), .ev_epoch(rx_ev_epoch),
     .err_ev_valid(ev_valid[2]), .err_ev_ready(ev_ready[2]), .err_ev_vi(ev_vi[2*VI_W +: VI_W]),
     .err_ev_type(ev_type[8 +: 4]), .err_ev_code(ev_code[16 +: 8]),
     .err_ev_index(ev_index[32 +: 16]), .err_ev_len(ev_len[32 +: 16]),

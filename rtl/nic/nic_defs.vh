@@ -33,7 +33,7 @@ localparam integer REG_VI_EVQ_BASE_HI = 32'h00000064;  // RW: event queue IOVA [
 localparam integer REG_VI_EVQ_LOG2 = 32'h00000068;  // RW: log2 of the event queue size in events
 localparam integer REG_VI_IRQ_MOD = 32'h0000006c;  // RW: interrupt moderation: minimum cycles between interrupts
 localparam integer REG_VI_COMMIT = 32'h00000070;  // WO: bit0=1: load the staged configuration, zero the VI's indices, clear its fault and enable it; bit0=0: disable it
-localparam integer REG_VI_STATUS = 32'h00000074;  // RO: [0] enabled, [1] faulted, [15:8] fault code, [31:16] TX consumer index
+localparam integer REG_VI_STATUS = 32'h00000074;  // RO: [0] enabled, [1] faulted, [2] event writes in flight, [15:8] fault code, [31:16] TX consumer index
 localparam integer REG_VI_EVQ_PROD = 32'h00000078;  // RO: [15:0] event queue producer index, [31:16] RX consumer index
 localparam integer REG_FILT_INDEX = 32'h00000080;  // RW: filter table entry to write
 localparam integer REG_FILT_CTRL = 32'h00000084;  // RW: [0] valid, [1] full 5-tuple match, [15:8] IP protocol, [31:16] destination VI

@@ -27,9 +27,14 @@
 // generation is discarded, never written: the VI's fresh queue sees nothing of its old
 // configuration. Writes queued before a commit are discarded the same way until their address
 // is offered on AW, and the B responses of writes already issued are not counted for the new
-// generation.
+// generation. The ports of EPOCH_PORTS give the VI's epoch instead (2 bits, advanced by enabling
+// commits only, as the RX path counts it), checked the same way.
 //
-// sts_evq_prod: events written (B seen) of VI sts_vi, registered.
+// sts_evq_prod: events written (B seen) of VI sts_vi, registered. sts_evq_busy: event writes
+// of VI sts_vi in the line buffer or issued and not yet answered (of any generation),
+// registered: once a VI is
+// disabled no new ones start, so a driver that waits for this to clear knows that no event write
+// can land in the VI's queue memory any more.
 `timescale 1ns / 1ps
 `default_nettype none
 
@@ -41,7 +46,10 @@ module nic_evq #(
     parameter integer RSV_PORTS = 2,
     parameter integer EV_PORTS = 4,
     parameter integer MERGE_HOLD = 32,      // cycles a part-filled event beat may wait (0: never)
-    parameter integer GEN_W = 4             // configuration generation bits (as nic_tx_out's)
+    parameter integer GEN_W = 4,            // configuration generation bits (as nic_tx_out's)
+    // ports whose ev_gen is instead the VI's 2-bit epoch, which only enabling commits advance
+    // (as the RX path counts them, nic_rx_desc_fetch)
+    parameter [EV_PORTS-1:0] EPOCH_PORTS = {EV_PORTS{1'b0}}
 ) (
     input  wire                        clk,
     input  wire                        rst,
@@ -121,6 +129,7 @@ module nic_evq #(
 
     input  wire [VI_W-1:0]             sts_vi,
     output reg  [15:0]                 sts_evq_prod,
+    output reg                         sts_evq_busy,
 
     // statistics pulses
     output reg                         stat_events,
@@ -173,11 +182,13 @@ reg [15:0] rd_mem [0:NUM_VI-1];       // host's read index (EVQ_READ doorbell)
 reg [16:0] rsv_mem [0:NUM_VI-1];      // outstanding reservations
 reg [15:0] done_mem [0:NUM_VI-1];     // events whose write completed
 reg [31:0] fire_mem [0:NUM_VI-1];     // cycle of the last interrupt
-reg [GEN_W-1:0] gen_mem [0:NUM_VI-1]; // configuration generation
+reg [GEN_W-1:0] gen_mem [0:NUM_VI-1]; // configuration generation: every commit
+reg [1:0]       ep_mem [0:NUM_VI-1];  // epoch: enabling commits
 integer gi;
 initial begin
     for (gi = 0; gi < NUM_VI; gi = gi + 1) begin
         gen_mem[gi] = {GEN_W{1'b0}};
+        ep_mem[gi] = 2'd0;
     end
 end
 
@@ -225,7 +236,9 @@ wire        e_err = e_type == TYPE_ERROR;
 wire        e_rsv = ev_reserved[ev_sel];
 wire [GEN_W-1:0] op_gen = gen_mem[op_vi];
 // an event of an earlier configuration of its VI: discarded, it changes nothing
-wire        e_stale = ev_gen_valid[ev_sel] && ev_gen[ev_sel*GEN_W +: GEN_W] != op_gen;
+wire [GEN_W-1:0] e_gen = ev_gen[ev_sel*GEN_W +: GEN_W];
+wire        e_stale = ev_gen_valid[ev_sel] &&
+                      (EPOCH_PORTS[ev_sel] ? e_gen[1:0] != ep_mem[op_vi] : e_gen != op_gen);
 wire [16:0] e_rsv_after = e_err ? 17'd0 : (e_rsv && op_rsv != 17'd0) ? op_rsv - 17'd1 : op_rsv;
 wire        e_room = ({1'b0, op_used} + e_rsv_after) < op_size;
 wire        e_write = op_live && e_room && !e_stale;
@@ -494,6 +507,25 @@ wire            b_valid;
 assign m_axi_bready = b_valid && !cfg_vi_valid;
 wire b_fire = m_axi_bvalid && m_axi_bready;
 wire b_current = b_gen == gen_mem[b_vi];  // a write of an earlier generation counts for nothing
+
+// event write bursts in flight per VI (at most the B-tracking FIFO's 32)
+reg [5:0] inflight_reg [0:NUM_VI-1];
+integer fi;
+always @(posedge clk) begin
+    for (fi = 0; fi < NUM_VI; fi = fi + 1) begin
+        if (rst) begin
+            inflight_reg[fi] <= 6'd0;
+        end else if (aw_fire && lb_vi_reg == fi[VI_W-1:0] &&
+                     !(b_fire && b_vi == fi[VI_W-1:0])) begin
+            inflight_reg[fi] <= inflight_reg[fi] + 6'd1;
+        end else if (b_fire && b_vi == fi[VI_W-1:0] &&
+                     !(aw_fire && lb_vi_reg == fi[VI_W-1:0])) begin
+            inflight_reg[fi] <= inflight_reg[fi] - 6'd1;
+        end
+    end
+    // a burst in the line buffer may already be offered on AW: it counts as in flight
+    sts_evq_busy <= inflight_reg[sts_vi] != 6'd0 || (lb_valid_reg && lb_vi_reg == sts_vi);
+end
 nic_fifo #(.WIDTH(GEN_W + VI_W + CNT_W), .DEPTH_LOG2(5)) b_fifo (
     .clk(clk), .rst(rst),
     .s_data({lb_gen_reg, lb_vi_reg, lb_cnt_reg}), .s_valid(aw_fire), .s_ready(b_ready),
@@ -548,6 +580,9 @@ always @(posedge clk) begin
             mod_mem[cfg_vi] <= cfg_vi_irq_mod;
         end
         gen_mem[cfg_vi] <= gen_mem[cfg_vi] + 1'b1;
+        if (cfg_vi_enable) begin
+            ep_mem[cfg_vi] <= ep_mem[cfg_vi] + 2'd1;
+        end
         prod_mem[cfg_vi] <= 16'd0;
         rsv_mem[cfg_vi] <= 17'd0;
         done_mem[cfg_vi] <= 16'd0;

@@ -100,6 +100,7 @@ module nic_regs #(
     input  wire [15:0]                 sts_tx_cons,
     input  wire [15:0]                 sts_rx_cons,
     input  wire [15:0]                 sts_evq_prod,
+    input  wire                        sts_evq_busy,
 
     // statistics read port (nic_stats), data one cycle after the index
     output wire [4:0]                  stat_rd_index,
@@ -415,7 +416,8 @@ always @* begin
                 REG_VI_EVQ_LOG2[11:0]: rd_value = {28'd0, w_evq_log2_reg};
                 REG_VI_IRQ_MOD[11:0]: rd_value = w_irq_mod_reg;
                 REG_VI_STATUS[11:0]: rd_value = sel_ok ?
-                    {sts_tx_cons, rd_sts[7:0], 6'd0, rd_sts[8], rd_sts[9]} : 32'd0;
+                    {sts_tx_cons, rd_sts[7:0], 5'd0, sts_evq_busy, rd_sts[8], rd_sts[9]} :
+                    32'd0;
                 REG_VI_EVQ_PROD[11:0]: rd_value = sel_ok ? {sts_rx_cons, sts_evq_prod} : 32'd0;
                 REG_FILT_INDEX[11:0]: rd_value = f_index_reg;
                 REG_FILT_CTRL[11:0]: rd_value = f_ctrl_reg;

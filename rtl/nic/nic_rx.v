@@ -197,6 +197,7 @@ module nic_rx #(
     output wire [7:0]               ev_rx_flags,
     output wire [7:0]               ev_ndesc,
     output wire                     ev_reserved,
+    output wire [1:0]               ev_epoch,    // the VI epoch of the frame (nic_evq)
 
     // RX error events (fault reports)
     output wire                     err_ev_valid,
@@ -431,6 +432,7 @@ wire [7:0]            v_flags;
 wire [15:0]           v_filter;
 wire [15:0]           v_index;
 wire [7:0]            v_ndesc;
+wire [1:0]            v_epoch;
 wire                  c_valid, c_ready, c_last;
 wire [ADDR_WIDTH-1:0] c_addr;
 wire [15:0]           c_off;
@@ -467,6 +469,7 @@ nic_rx_plan #(
     .m_verd_valid(v_valid), .m_verd_ready(v_ready), .m_verd_deliver(v_deliver),
     .m_verd_nchunks(v_nchunks), .m_verd_vi(v_vi), .m_verd_len(v_len), .m_verd_flags(v_flags),
     .m_verd_filter(v_filter), .m_verd_index(v_index), .m_verd_ndesc(v_ndesc),
+    .m_verd_epoch(v_epoch),
     .stat_drop_no_desc(st_no_desc), .stat_drop_evq_full(st_evq_full),
     .stat_drop_fault(st_fault_plan)
 );
@@ -494,6 +497,7 @@ nic_rx_dma #(
     .s_verd_valid(v_valid), .s_verd_ready(v_ready), .s_verd_deliver(v_deliver),
     .s_verd_nchunks(v_nchunks), .s_verd_vi(v_vi), .s_verd_len(v_len), .s_verd_flags(v_flags),
     .s_verd_filter(v_filter), .s_verd_index(v_index), .s_verd_ndesc(v_ndesc),
+    .s_verd_epoch(v_epoch),
     .s_chunk_valid(c_valid), .s_chunk_ready(c_ready), .s_chunk_addr(c_addr),
     .s_chunk_off(c_off), .s_chunk_len(c_len), .s_chunk_last(c_last),
     .pkt_rd_en(pkt_rd_en), .pkt_rd_addr(pkt_rd_addr), .pkt_rd_data(pkt_rd_data),
@@ -508,6 +512,7 @@ nic_rx_dma #(
     .ev_valid(ev_valid), .ev_ready(ev_ready), .ev_vi(ev_vi), .ev_type(ev_type),
     .ev_code(ev_code), .ev_index(ev_index), .ev_len(ev_len), .ev_filter(ev_filter),
     .ev_rx_flags(ev_rx_flags), .ev_ndesc(ev_ndesc), .ev_reserved(ev_reserved),
+    .ev_epoch(ev_epoch),
     .bflt_valid(bflt_valid), .bflt_ready(bflt_ready), .bflt_vi(bflt_vi),
     .bflt_index(bflt_index),
     .stat_rx_frame(st_frame), .stat_rx_bytes(st_bytes), .stat_drop_fault(st_fault_dma)

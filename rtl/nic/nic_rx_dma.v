@@ -40,6 +40,7 @@ module nic_rx_dma #(
     input  wire [15:0]             s_verd_filter,
     input  wire [15:0]             s_verd_index,
     input  wire [7:0]              s_verd_ndesc,
+    input  wire [1:0]              s_verd_epoch,
     input  wire                    s_chunk_valid,
     output wire                    s_chunk_ready,
     input  wire [ADDR_WIDTH-1:0]   s_chunk_addr,
@@ -84,6 +85,7 @@ module nic_rx_dma #(
     output wire [7:0]              ev_rx_flags,
     output wire [7:0]              ev_ndesc,
     output wire                    ev_reserved,
+    output wire [1:0]              ev_epoch,    // the VI epoch of the frame (nic_evq checks it)
 
     // write-fault requests (B error)
     output wire                    bflt_valid,
@@ -108,7 +110,7 @@ localparam integer WQ_DEPTH = 1 << WQ_LOG2;
 localparam integer JOB_W = 1 + (RAM_ADDR_W + 1) + 9 + RAM_ADDR_W + 1 + 1 + (BS + 1) + BS +
                            (BS + 1) + 9;
 // completion: vi, len, flags, filter, index, ndesc, bursts
-localparam integer CPL_W = VI_W + 16 + 8 + 16 + 16 + 8 + 8;
+localparam integer CPL_W = VI_W + 2 + 16 + 8 + 16 + 16 + 8 + 8;
 
 initial begin
     if (DATA_WIDTH < 64 || DATA_WIDTH > 512 || (DATA_WIDTH & (DATA_WIDTH - 1)) != 0) begin
@@ -373,21 +375,22 @@ wire             cpl_m_valid;
 wire             cpl_pop;
 nic_fifo #(.WIDTH(CPL_W), .DEPTH_LOG2(CPL_LOG2)) cpl_fifo (
     .clk(clk), .rst(rst),
-    .s_data({s_verd_vi, s_verd_len, s_verd_flags, s_verd_filter, s_verd_index, s_verd_ndesc,
-             s_verd_nchunks}),
+    .s_data({s_verd_vi, s_verd_epoch, s_verd_len, s_verd_flags, s_verd_filter, s_verd_index,
+             s_verd_ndesc, s_verd_nchunks}),
     .s_valid(l_take_deliver), .s_ready(cpl_s_ready),
     .m_data(cpl_m_data), .m_valid(cpl_m_valid), .m_ready(cpl_pop),
     .count()
 );
 
 wire [VI_W-1:0] h_vi;
+wire [1:0]      h_epoch;
 wire [15:0]     h_len;
 wire [7:0]      h_flags;
 wire [15:0]     h_filter;
 wire [15:0]     h_index;
 wire [7:0]      h_ndesc;
 wire [7:0]      h_bursts;
-assign {h_vi, h_len, h_flags, h_filter, h_index, h_ndesc, h_bursts} = cpl_m_data;
+assign {h_vi, h_epoch, h_len, h_flags, h_filter, h_index, h_ndesc, h_bursts} = cpl_m_data;
 
 reg [7:0] c_cnt_reg;
 reg       c_done_reg;
@@ -452,6 +455,7 @@ assign ev_filter = h_filter;
 assign ev_rx_flags = h_flags;
 assign ev_ndesc = h_ndesc;
 assign ev_reserved = 1'b1;
+assign ev_epoch = h_epoch;
 
 assign bflt_valid = bflt_valid_reg;
 assign bflt_vi = bflt_vi_reg;

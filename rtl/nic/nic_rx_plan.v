@@ -104,6 +104,7 @@ module nic_rx_plan #(
     output wire [15:0]             m_verd_filter,
     output wire [15:0]             m_verd_index,
     output wire [7:0]              m_verd_ndesc,
+    output wire [1:0]              m_verd_epoch,     // the VI epoch the frame was walked in
 
     output wire                    stat_drop_no_desc,
     output wire                    stat_drop_evq_full,
@@ -504,12 +505,12 @@ nic_rx_fifo #(.WIDTH(ADDR_WIDTH + 16 + 13 + 1), .DEPTH_LOG2(7)) chunk_fifo (
 
 wire verd_deliver = fi_m_kind == TK_DELIVER && !xc_faulted;
 wire [FI_W-VI_W-2-16-1:0] fi_tail = fi_m_info[FI_W-VI_W-2-16-1:0];   // len..ndesc
-nic_fifo #(.WIDTH(1 + 8 + VI_W + FI_W-VI_W-2-16), .DEPTH_LOG2(3)) verd_fifo (
+nic_fifo #(.WIDTH(1 + 8 + VI_W + 2 + FI_W-VI_W-2-16), .DEPTH_LOG2(3)) verd_fifo (
     .clk(clk), .rst(rst),
-    .s_data({verd_deliver, xc_nch, fi_m_info[FI_W-1 -: VI_W], fi_tail}),
+    .s_data({verd_deliver, xc_nch, fi_m_info[FI_W-1 -: VI_W + 2], fi_tail}),
     .s_valid(verd_push), .s_ready(verd_s_ready),
-    .m_data({m_verd_deliver, m_verd_nchunks, m_verd_vi, m_verd_len, m_verd_flags,
-             m_verd_filter, m_verd_index, m_verd_ndesc}),
+    .m_data({m_verd_deliver, m_verd_nchunks, m_verd_vi, m_verd_epoch, m_verd_len,
+             m_verd_flags, m_verd_filter, m_verd_index, m_verd_ndesc}),
     .m_valid(m_verd_valid), .m_ready(m_verd_ready),
     .count()
 );
@@ -553,7 +554,7 @@ assign stat_drop_evq_full = st_evq_reg;
 assign stat_drop_fault = st_fault_reg;
 
 /* verilator lint_off UNUSEDSIGNAL */
-wire unused_ok = |{cg_room[BOUND_LOG2], cg_clen[15:13], fi_m_info[FI_W-VI_W-1 -: 18]};
+wire unused_ok = |{cg_room[BOUND_LOG2], cg_clen[15:13], fi_m_info[FI_W-VI_W-2-1 -: 16]};
 /* verilator lint_on UNUSEDSIGNAL */
 
 /* verilator lint_on PINCONNECTEMPTY */

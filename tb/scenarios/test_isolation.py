@@ -163,3 +163,63 @@ async def rx_exhaustion_stalls_only_its_own_vi(dut):
     bench.rx_wire.inject(frame(9001, 999))
     (back,) = await slow.receive(bench)
     assert int.from_bytes(udp_payload(parse_udp(back.data))[:4], "big") == 999
+
+
+@cocotb.test(timeout_time=5_000, timeout_unit="us")
+async def reset_vi_during_an_rx_flood_leaves_a_working_vi(dut):
+    """A receiving VI is reset while frames for it stream in. Afterwards its fresh event queue
+    holds nothing of the old configuration: 50 new frames give exactly 50 RX events, exact and
+    in order."""
+    from scapy.layers.inet import IP, UDP
+    from scapy.layers.l2 import Ether
+
+    from host import layout as L
+    from host.driver.buffers import BufferPool
+    from host.driver.kernel import Filter
+    from host.driver.vi import Vi
+
+    bench = await NicBench.start(dut, os_stack=False)
+    host = bench.host
+    proc = host.os.spawn("rx")
+    res = host.kernel.alloc_vi(proc, txq_entries=16, rxq_entries=256)
+    host.kernel.insert_filter(Filter(L.IPPROTO_UDP, "198.18.0.1", 9003), res.vi)
+    vi = Vi(res)
+    BufferPool(host.kernel, proc, 256).post_rx(vi)
+    await bench.settle()
+
+    def frame(tag: int, seq: int) -> bytes:
+        return bytes(Ether(src="02:00:00:00:00:02", dst="02:00:00:00:00:01") /
+                     IP(src="198.18.0.2", dst="198.18.0.1") / UDP(sport=5000, dport=9003) /
+                     (bytes([tag]) + seq.to_bytes(4, "big") + bytes(1000)))
+
+    async def inject(tag: int, count: int) -> None:
+        for seq in range(count):
+            while bench.rx_wire.inject_pending() >= 64:
+                await bench.cycles(20)
+            bench.rx_wire.inject(frame(tag, seq))
+
+    await inject(1, 64)
+    await bench.cycles(300)  # frames of the old configuration are being written
+    await vi.reset(host.kernel)
+    await bench.settle()
+    await Timer(20, unit="us")
+    pool = BufferPool(host.kernel, proc, 64)
+    pool.post_rx(vi)
+    await bench.settle()
+    await inject(2, 50)
+    got = []
+
+    def done() -> bool:
+        evs = vi.poll()
+        for ev in evs:
+            assert ev.type == L.EV_TYPE_RX, f"{ev.kind} event on the fresh VI"
+            buf = ev.cookies[0]
+            got.append(bytes(buf.view[42:47]))
+            pool.free(buf)
+        pool.post_rx(vi)
+        return len(got) >= 50
+
+    await bench.wait_until(done, 100_000, "50 RX events on the fresh VI", wake=host.write_bursts)
+    await Timer(5, unit="us")
+    done()
+    assert got == [bytes([2]) + seq.to_bytes(4, "big") for seq in range(50)], got[:4]
