@@ -306,11 +306,11 @@ wire [EVP*8-1:0]     ev_code, ev_rx_flags, ev_ndesc;
 wire [EVP*16-1:0]    ev_index, ev_len, ev_filter;
 localparam integer GEN_W = 4;   // VI configuration generations (TX engine and event queues)
 wire [EVP*GEN_W-1:0] ev_gen;
-// TX events say their generation, RX deliveries their VI epoch (nic_evq EPOCH_PORTS)
-wire [EVP-1:0]       ev_gen_valid = 3'b011;
-wire [1:0]           rx_ev_epoch;
+// TX events say their generation, RX events and errors their VI epoch (nic_evq EPOCH_PORTS)
+wire [EVP-1:0]       ev_gen_valid = 3'b111;
+wire [1:0]           rx_ev_epoch, rx_err_epoch;
 assign ev_gen[GEN_W +: GEN_W] = {{(GEN_W-2){1'b0}}, rx_ev_epoch};
-assign ev_gen[2*GEN_W +: GEN_W] = {GEN_W{1'b0}};
+assign ev_gen[2*GEN_W +: GEN_W] = {{(GEN_W-2){1'b0}}, rx_err_epoch};
 
 // port 0: TX, driven by nic_tx_engine (completions use the reservation made at dispatch)
 assign ev_filter[0 +: 16] = 16'd0;
@@ -327,7 +327,7 @@ assign evq_stat_inc = evq_stat_vec;
 
 nic_evq #(
     .NUM_VI(NUM_VI), .VI_W(VI_W), .ADDR_WIDTH(ADDR_WIDTH), .DATA_WIDTH(DATA_WIDTH),
-    .RSV_PORTS(2), .EV_PORTS(EVP), .GEN_W(GEN_W), .EPOCH_PORTS(3'b010)
+    .RSV_PORTS(2), .EV_PORTS(EVP), .GEN_W(GEN_W), .EPOCH_PORTS(3'b110)
 ) evq_inst (
     .clk(clk), .rst(rst),
     .cfg_vi_valid(cfg_vi_valid), .cfg_vi(cfg_vi), .cfg_vi_enable(cfg_vi_enable),
@@ -460,6 +460,7 @@ nic_rx #(
     .err_ev_index(ev_index[32 +: 16]), .err_ev_len(ev_len[32 +: 16]),
     .err_ev_filter(ev_filter[32 +: 16]), .err_ev_rx_flags(ev_rx_flags[16 +: 8]),
     .err_ev_ndesc(ev_ndesc[16 +: 8]), .err_ev_reserved(ev_reserved[2]),
+    .err_ev_epoch(rx_err_epoch),
     .stat_inc(rx_stat_inc), .stat_bytes(rx_stat_bytes),
     .stat_rx_drop_bad(rx_drop_bad), .stat_rx_drop_fifo(rx_drop_fifo),
     .sts_vi(sts_vi), .sts_rx_cons(rx_sts_rx_cons)

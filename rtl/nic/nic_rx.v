@@ -211,6 +211,7 @@ module nic_rx #(
     output wire [7:0]               err_ev_rx_flags,
     output wire [7:0]               err_ev_ndesc,
     output wire                     err_ev_reserved,
+    output wire [1:0]               err_ev_epoch,  // the VI epoch of the faulted work
 
     // statistics: bit i increments counter STAT_i; RX_BYTES advances by stat_bytes
     output wire [31:0]              stat_inc,
@@ -381,6 +382,7 @@ wire [15:0]     cons_rd_index;
 wire            dflt_valid, dflt_ready;
 wire [VI_W-1:0] dflt_vi;
 wire [15:0]     dflt_index;
+wire [1:0]      dflt_epoch, wflt_epoch, bflt_epoch;
 wire            wflt_valid, wflt_ready;
 wire [VI_W-1:0] wflt_vi;
 wire [15:0]     wflt_index;
@@ -399,6 +401,7 @@ nic_rx_desc_fetch #(
     .db_valid(db_valid), .db_vi(db_vi), .db_kind(db_kind), .db_value(db_value),
     .flt_set_valid(flt_valid), .flt_set_vi(flt_vi),
     .dflt_valid(dflt_valid), .dflt_ready(dflt_ready), .dflt_vi(dflt_vi), .dflt_index(dflt_index),
+    .dflt_epoch(dflt_epoch),
     .xlat_req_valid(x_req_valid[0]), .xlat_req_ready(x_req_ready[0]),
     .xlat_req_iova(x_req_iova[63:0]), .xlat_req_owner(x_req_owner[15:0]),
     .xlat_req_len(x_req_len[15:0]),
@@ -464,6 +467,7 @@ nic_rx_plan #(
     .xlat_resp_valid(x_resp_valid[1]), .xlat_resp_ready(x_resp_ready[1]),
     .xlat_resp_addr(xlat_resp_addr), .xlat_resp_fault(xlat_resp_fault),
     .wflt_valid(wflt_valid), .wflt_ready(wflt_ready), .wflt_vi(wflt_vi), .wflt_index(wflt_index),
+    .wflt_epoch(wflt_epoch),
     .m_chunk_valid(c_valid), .m_chunk_ready(c_ready), .m_chunk_addr(c_addr),
     .m_chunk_off(c_off), .m_chunk_len(c_len), .m_chunk_last(c_last),
     .m_verd_valid(v_valid), .m_verd_ready(v_ready), .m_verd_deliver(v_deliver),
@@ -514,7 +518,7 @@ nic_rx_dma #(
     .ev_rx_flags(ev_rx_flags), .ev_ndesc(ev_ndesc), .ev_reserved(ev_reserved),
     .ev_epoch(ev_epoch),
     .bflt_valid(bflt_valid), .bflt_ready(bflt_ready), .bflt_vi(bflt_vi),
-    .bflt_index(bflt_index),
+    .bflt_index(bflt_index), .bflt_epoch(bflt_epoch),
     .stat_rx_frame(st_frame), .stat_rx_bytes(st_bytes), .stat_drop_fault(st_fault_dma)
 );
 
@@ -524,6 +528,7 @@ reg             ee_valid_reg;
 reg [VI_W-1:0]  ee_vi_reg;
 reg [7:0]       ee_code_reg;
 reg [15:0]      ee_index_reg;
+reg [1:0]       ee_epoch_reg;
 reg             st_dma_fault_reg;
 
 wire ee_free = !ee_valid_reg || err_ev_ready;
@@ -537,6 +542,7 @@ always @(posedge clk) begin
         ee_vi_reg <= dflt_valid ? dflt_vi : wflt_valid ? wflt_vi : bflt_vi;
         ee_code_reg <= dflt_valid ? ERR_RX_DESC_FAULT[7:0] : ERR_RX_WRITE_FAULT[7:0];
         ee_index_reg <= dflt_valid ? dflt_index : wflt_valid ? wflt_index : bflt_index;
+        ee_epoch_reg <= dflt_valid ? dflt_epoch : wflt_valid ? wflt_epoch : bflt_epoch;
     end
     if (rst) begin
         ee_valid_reg <= 1'b0;
@@ -557,6 +563,7 @@ assign err_ev_vi = ee_vi_reg;
 assign err_ev_type = EV_TYPE_ERROR[3:0];
 assign err_ev_code = ee_code_reg;
 assign err_ev_index = ee_index_reg;
+assign err_ev_epoch = ee_epoch_reg;
 assign err_ev_len = 16'd0;
 assign err_ev_filter = 16'hFFFF;
 assign err_ev_rx_flags = 8'd0;

@@ -60,6 +60,7 @@ module nic_rx_desc_fetch #(
     input  wire                     dflt_ready,
     output wire [VI_W-1:0]          dflt_vi,
     output wire [15:0]              dflt_index,
+    output wire [1:0]               dflt_epoch,      // the VI epoch the fetch was made in
 
     // buffer-table translate port
     output wire                     xlat_req_valid,
@@ -290,6 +291,7 @@ endgenerate
 reg dflt_valid_reg;
 reg [VI_W-1:0] dflt_vi_reg;
 reg [15:0] dflt_index_reg;
+reg [1:0]  dflt_epoch_reg;
 wire dflt_ready_int = !dflt_valid_reg || dflt_ready;
 wire x_fault_ok = !xlat_resp_fault || dflt_ready_int;
 wire x_go = xtrk_m_valid && xlat_resp_valid && !ar_valid_reg && rtrk_s_ready && x_fault_ok;
@@ -300,6 +302,7 @@ assign rtrk_s_valid = x_go && !xlat_resp_fault;
 assign dflt_valid = dflt_valid_reg;
 assign dflt_vi = dflt_vi_reg;
 assign dflt_index = dflt_index_reg;
+assign dflt_epoch = dflt_epoch_reg;
 
 nic_fifo #(.WIDTH(TRK_W+SLOT_W), .DEPTH_LOG2(OUTSTANDING_LOG2)) rtrk_fifo (
     .clk(clk), .rst(rst),
@@ -316,6 +319,7 @@ always @(posedge clk) begin
     if (x_go && xlat_resp_fault) begin
         dflt_vi_reg <= x_vi;
         dflt_index_reg <= x_idx;
+        dflt_epoch_reg <= xtrk_m_data[TRK_W-1-VI_W -: 2];
     end
     if (rst) begin
         ar_valid_reg <= 1'b0;

@@ -92,6 +92,7 @@ module nic_rx_dma #(
     input  wire                    bflt_ready,
     output wire [VI_W-1:0]         bflt_vi,
     output wire [15:0]             bflt_index,
+    output wire [1:0]              bflt_epoch,
 
     output wire                    stat_rx_frame,
     output wire [15:0]             stat_rx_bytes,
@@ -398,6 +399,8 @@ reg       c_err_reg;
 reg       bflt_valid_reg;
 reg [VI_W-1:0] bflt_vi_reg;
 reg [15:0] bflt_index_reg;
+reg [1:0]  bflt_epoch_reg;
+assign bflt_epoch = bflt_epoch_reg;
 reg       st_frame_reg;
 reg [15:0] st_bytes_reg;
 reg       st_fault_reg;
@@ -412,6 +415,7 @@ always @(posedge clk) begin
     if (c_flt_fire) begin
         bflt_vi_reg <= h_vi;
         bflt_index_reg <= h_index;
+        bflt_epoch_reg <= h_epoch;
     end
     st_bytes_reg <= h_len;
     if (rst) begin

@@ -84,6 +84,7 @@ module nic_rx_plan #(
     input  wire                    wflt_ready,
     output wire [VI_W-1:0]         wflt_vi,
     output wire [15:0]             wflt_index,
+    output wire [1:0]              wflt_epoch,
 
     // chunks: physical address, frame offset, length, last chunk of the frame
     output wire                    m_chunk_valid,
@@ -478,6 +479,8 @@ wire verd_s_ready;
 reg  wflt_valid_reg;
 reg  [VI_W-1:0] wflt_vi_reg;
 reg  [15:0] wflt_index_reg;
+reg  [1:0]  wflt_epoch_reg;
+assign wflt_epoch = wflt_epoch_reg;
 wire wflt_free = !wflt_valid_reg || wflt_ready;
 
 wire xc_new_fault = !xp_marker && xlat_resp_fault && !xc_fault_reg;
@@ -520,6 +523,7 @@ reg st_no_desc_reg, st_evq_reg, st_fault_reg;
 always @(posedge clk) begin
     if (xc_go && xc_new_fault) begin
         wflt_vi_reg <= fi_m_info[FI_W-1 -: VI_W];
+        wflt_epoch_reg <= fi_m_info[FI_W-1-VI_W -: 2];
         wflt_index_reg <= xp_idx;
     end
     if (rst) begin
