@@ -48,6 +48,8 @@ class SplitCosts:
 
 @dataclass
 class SplitDriverStats:
+    """What the user-space driver moved and refused."""
+
     tx_frames: int = 0       # kernel frames posted to the NIC
     tx_bytes: int = 0
     rx_frames: int = 0       # frames handed to the kernel
@@ -63,9 +65,9 @@ class SplitDriverStats:
 class UserSpaceDriver:
     """The data path of a split-mode host, in process ``proc``: VI 0 and the tunnel.
 
-    ``start`` attaches it (the kernel maps the tunnel's pages into ``proc``, allocates VI 0 to
-    it and registers the slots under its owner tag); ``stop`` detaches it, and the kernel's
-    traffic stops until another driver starts."""
+    Building it attaches it: the kernel maps the tunnel's pages into ``proc``, allocates VI 0
+    to it, and the slots are registered under its owner tag. ``stop`` detaches it, and the
+    kernel's traffic stops until another driver starts."""
 
     def __init__(self, kernel: KernelDriver, proc: Process,
                  wake_driver: Callable[[], None]) -> None:

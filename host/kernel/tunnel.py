@@ -33,10 +33,6 @@ INDEX_MASK = 0xFFFFFFFF  # the indices are free-running 32-bit counters
 MIN_FRAME = 14           # an Ethernet header
 
 
-class TunnelDown(RuntimeError):
-    """No user-space driver is attached: the kernel's frames have no way to the NIC."""
-
-
 class TunnelRings:
     """The shared pages as one address space maps them: the four indices and the slots."""
 

@@ -6,9 +6,17 @@ from __future__ import annotations
 
 import cocotb
 from cocotb.triggers import Timer
+from scapy.layers.inet import IP, UDP
+from scapy.layers.l2 import Ether
 
+from host import layout as L
+from host.driver.buffers import BufferPool
+from host.driver.kernel import Filter
+from host.driver.vi import Vi
 from host.layout import PAGE_SIZE
+from host.udpsend import Flow, UdpSender
 from tb.env import NicBench, now_ns
+from tb.scenarios.apps import DEFAULT_FLOW, TxApp, parse_udp, udp_payload
 
 SIM_TOP = "tb_nic"  # the sim top these tests run on (tb/scenario_info.py)
 
@@ -55,15 +63,6 @@ async def reset_vi_under_load_leaves_a_working_vi(dut):
     """A VI is reset while 200 frames are in flight. Afterwards the fresh VI gets no event of
     its old configuration: 100 new frames give exactly 100 TX completions, in ring order, and
     all 100 reach the wire."""
-    from scapy.layers.inet import UDP
-    from scapy.layers.l2 import Ether
-
-    from host import layout as L
-    from host.driver.buffers import BufferPool
-    from host.driver.vi import Vi
-    from host.udpsend import Flow, UdpSender
-    from tb.scenarios.apps import DEFAULT_FLOW
-
     bench = await NicBench.start(dut, os_stack=False)
     host = bench.host
     proc = host.os.spawn("flood")
@@ -114,13 +113,6 @@ async def rx_exhaustion_stalls_only_its_own_vi(dut):
     buffers and never re-posts, the other keeps up. The first gets its 8 and the NIC drops and
     counts the rest of its frames; the second gets all of its own, exact and in order. Once the
     first re-posts, it receives again."""
-    from scapy.layers.inet import IP, UDP
-    from scapy.layers.l2 import Ether
-
-    from host import layout as L
-    from host.driver.kernel import Filter
-    from tb.scenarios.apps import TxApp, parse_udp, udp_payload
-
     bench = await NicBench.start(dut, os_stack=False)
     host = bench.host
     slow = TxApp(host, "slow", 9001, rx_buffers=8, rxq=8)
@@ -170,14 +162,6 @@ async def reset_vi_during_an_rx_flood_leaves_a_working_vi(dut):
     """A receiving VI is reset while frames for it stream in. Afterwards its fresh event queue
     holds nothing of the old configuration: 50 new frames give exactly 50 RX events, exact and
     in order."""
-    from scapy.layers.inet import IP, UDP
-    from scapy.layers.l2 import Ether
-
-    from host import layout as L
-    from host.driver.buffers import BufferPool
-    from host.driver.kernel import Filter
-    from host.driver.vi import Vi
-
     bench = await NicBench.start(dut, os_stack=False)
     host = bench.host
     proc = host.os.spawn("rx")
@@ -231,14 +215,6 @@ async def a_vi_faulted_by_a_bad_rx_descriptor_recovers_after_reset(dut):
     faults it (RX write fault, one error event). It is reset while frames keep coming, posts
     good buffers, and from then on receives every frame: no fault of its old configuration
     reaches it."""
-    from scapy.layers.inet import IP, UDP
-    from scapy.layers.l2 import Ether
-
-    from host import layout as L
-    from host.driver.buffers import BufferPool
-    from host.driver.kernel import Filter
-    from host.driver.vi import Vi
-
     bench = await NicBench.start(dut, os_stack=False)
     host = bench.host
     other = host.os.spawn("other")
