@@ -148,6 +148,15 @@ def _lint(args: argparse.Namespace) -> int:
                f"-I{TB_DPI_DIR}", *(f"-G{k}={v}" for k, v in params.items()),
                "--top-module", top, *sources]
         status |= subprocess.call(cmd)
+    from tb.synthcheck import check_nic
+
+    for width in (64, 512):
+        print(f"yosys rtl/nic: nic DATA_WIDTH={width} (no latch, conflicting or missing driver, "
+              "or logic loop)")
+        found = check_nic(width)
+        for line in found:
+            print(f"  {line}")
+        status |= bool(found)
     print("ruff")
     status |= subprocess.call([sys.executable, "-m", "ruff", "check", "host", "tb", "tests"],
                               cwd=ROOT)

@@ -295,18 +295,21 @@ wire [31:0] dst_ip = {l3b(hdr_reg, vlan, 16), l3b(hdr_reg, vlan, 17),
 // L4 header bytes 0..3 (ports) and 6..7 (UDP checksum) at offset L3 + 4*IHL
 reg [47:0] l4_hdr;
 integer li, lb;
+// (every loop runs in full every time, so no loop variable is left assigned only under a
+// condition: a synthesis tool would otherwise infer a latch for it)
 always @* begin
     l4_hdr = 48'd0;
     for (li = 0; li < 16; li = li + 1) begin
-        if ({28'd0, ihl} == li) begin
-            for (lb = 0; lb < 8; lb = lb + 1) begin
-                if (lb < 4) begin
-                    l4_hdr[47-lb*8 -: 8] = vlan ? hdr_reg[(18+4*li+lb)*8 +: 8]
-                                                : hdr_reg[(14+4*li+lb)*8 +: 8];
-                end else if (lb >= 6) begin
-                    l4_hdr[63-lb*8 -: 8] = vlan ? hdr_reg[(18+4*li+lb)*8 +: 8]
-                                                : hdr_reg[(14+4*li+lb)*8 +: 8];
-                end
+        for (lb = 0; lb < 4; lb = lb + 1) begin      // source and destination ports
+            if ({28'd0, ihl} == li) begin
+                l4_hdr[47-lb*8 -: 8] = vlan ? hdr_reg[(18+4*li+lb)*8 +: 8]
+                                            : hdr_reg[(14+4*li+lb)*8 +: 8];
+            end
+        end
+        for (lb = 6; lb < 8; lb = lb + 1) begin      // the UDP checksum
+            if ({28'd0, ihl} == li) begin
+                l4_hdr[63-lb*8 -: 8] = vlan ? hdr_reg[(18+4*li+lb)*8 +: 8]
+                                            : hdr_reg[(14+4*li+lb)*8 +: 8];
             end
         end
     end

@@ -37,7 +37,7 @@ end
 reg [31:0] cnt_reg [0:N-1];
 reg [31:0] cnt_next [0:N-1];
 
-integer i, s;
+integer i, s, k;  // i, s: the combinational block's; k: the clocked block's (one driver each)
 
 always @* begin
     for (i = 0; i < N; i = i + 1) begin
@@ -55,11 +55,11 @@ always @* begin
 end
 
 always @(posedge clk) begin
-    for (i = 0; i < N; i = i + 1) begin
+    for (k = 0; k < N; k = k + 1) begin
         if (rst) begin
-            cnt_reg[i] <= 32'd0;
+            cnt_reg[k] <= 32'd0;
         end else begin
-            cnt_reg[i] <= cnt_next[i];
+            cnt_reg[k] <= cnt_next[k];
         end
     end
     rd_data <= ({27'd0, rd_index} < N) ? cnt_reg[rd_index] : 32'd0;
