@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from tb.runner import build, sim_top
 from tb.scenario_info import cocotb_tests, pick_top
 
-__all__ = ["cocotb_tests", "run_scenario"]
+__all__ = ["bench_records", "cocotb_tests", "run_scenario"]
+
+
+def bench_records(module: str, testcase: str, out: Path, **kw) -> list[dict]:
+    """Run a bench scenario on tb_two_hosts (512 bits, DMA latency 125 unless ``kw`` says
+    otherwise) and return the records it wrote to ``out`` (JSON lines)."""
+    kw.setdefault("data_width", 512)
+    kw.setdefault("dma_latency", 125)
+    run_scenario("tb_two_hosts", module, testcase, extra_env={"NICSIM_BENCH_OUT": str(out)},
+                 **kw)
+    return [json.loads(line) for line in out.read_text().splitlines()]
 
 
 def run_scenario(top: str, module: str, testcase: str, *, data_width: int = 512,

@@ -7,7 +7,7 @@ through a user-space driver that owns VI 0)."""
 
 import pytest
 
-from tests.simtests import run_scenario
+from tests.simtests import bench_records, run_scenario
 
 MODULE = "tb.scenarios.test_os_stack"
 pytestmark = [pytest.mark.sim, pytest.mark.xdist_group("tb_two_hosts_512")]
@@ -26,12 +26,8 @@ def test_kernel_path_half_rtt_is_recorded_and_dearer(tmp_path):
     """The bench's kernel-path UDP half round trip (OS sockets on both hosts): it runs, costs
     more than the user-level path (the scenario asserts it), and splits its cost into copies,
     system calls and the rest."""
-    import json
-
-    out = tmp_path / "records.jsonl"
-    run_scenario("tb_two_hosts", "tb.scenarios.bench_two_hosts", "udp_half_rtt_kernel",
-                 data_width=512, dma_latency=125, extra_env={"NICSIM_BENCH_OUT": str(out)})
-    records = [json.loads(line) for line in out.read_text().splitlines()]
+    records = bench_records("tb.scenarios.bench_two_hosts", "udp_half_rtt_kernel",
+                            tmp_path / "records.jsonl")
     assert [r["params"]["payload_bytes"] for r in records] == [0, 1024]
     for r in records:
         p = r["params"]

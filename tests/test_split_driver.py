@@ -23,7 +23,7 @@ from host.kernel.syscalls import OsSockets
 from host.kernel.tunnel import KernelTunnel, TunnelRings
 from host.memory import PhysicalMemory
 from host.process import OperatingSystem, PageFault
-from tests.simtests import run_scenario
+from tests.simtests import bench_records, run_scenario
 
 A_IP, B_IP = "198.18.0.1", "198.18.0.2"
 A_MAC, B_MAC = "02:00:00:00:00:01", "02:00:00:00:00:02"
@@ -263,12 +263,8 @@ def test_tunnel_path_half_rtt_is_recorded_and_dearer(tmp_path):
     more than the user-level path (the scenario asserts it), makes the same system calls and
     socket copies as the kernel path, and the kernels copy each received frame (at least the
     60-byte minimum) out of its slot, once per host per round trip."""
-    import json
-
-    out = tmp_path / "records.jsonl"
-    run_scenario("tb_two_hosts", "tb.scenarios.bench_two_hosts", "udp_half_rtt_tunnel",
-                 data_width=512, dma_latency=125, extra_env={"NICSIM_BENCH_OUT": str(out)})
-    records = [json.loads(line) for line in out.read_text().splitlines()]
+    records = bench_records("tb.scenarios.bench_two_hosts", "udp_half_rtt_tunnel",
+                            tmp_path / "records.jsonl")
     assert [r["params"]["payload_bytes"] for r in records] == [0, 1024]
     for r in records:
         p = r["params"]
