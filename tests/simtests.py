@@ -8,7 +8,7 @@ from pathlib import Path
 from tb.runner import build, sim_top
 from tb.scenario_info import cocotb_tests, pick_top
 
-__all__ = ["bench_records", "cocotb_tests", "run_scenario"]
+__all__ = ["bench_records", "cocotb_tests", "os_path_records", "run_scenario"]
 
 
 def bench_records(module: str, testcase: str, out: Path, **kw) -> list[dict]:
@@ -19,6 +19,20 @@ def bench_records(module: str, testcase: str, out: Path, **kw) -> list[dict]:
     run_scenario("tb_two_hosts", module, testcase, extra_env={"NICSIM_BENCH_OUT": str(out)},
                  **kw)
     return [json.loads(line) for line in out.read_text().splitlines()]
+
+
+def os_path_records(testcase: str, path: str, tmp_path) -> list[dict]:
+    """The records of an OS-socket half round trip bench scenario, with what every OS path
+    shares checked: payloads 0 and 1024, dearer than the user-level path, 4 system calls per
+    round trip and each payload byte copied once per socket call that moves it."""
+    records = bench_records("tb.scenarios.bench_two_hosts", testcase, tmp_path / "records.jsonl")
+    assert [r["params"]["payload_bytes"] for r in records] == [0, 1024]
+    for r in records:
+        p = r["params"]
+        assert p["path"] == path and r["value"] > p["user_path_ns"]
+        assert p["syscalls_per_round_trip"] == 4
+        assert p["bytes_copied_per_round_trip"] == 4 * p["payload_bytes"]
+    return records
 
 
 def run_scenario(top: str, module: str, testcase: str, *, data_width: int = 512,

@@ -7,7 +7,7 @@ through a user-space driver that owns VI 0)."""
 
 import pytest
 
-from tests.simtests import bench_records, run_scenario
+from tests.simtests import os_path_records, run_scenario
 
 MODULE = "tb.scenarios.test_os_stack"
 pytestmark = [pytest.mark.sim, pytest.mark.xdist_group("tb_two_hosts_512")]
@@ -26,13 +26,7 @@ def test_kernel_path_half_rtt_is_recorded_and_dearer(tmp_path):
     """The bench's kernel-path UDP half round trip (OS sockets on both hosts): it runs, costs
     more than the user-level path (the scenario asserts it), and splits its cost into copies,
     system calls and the rest."""
-    records = bench_records("tb.scenarios.bench_two_hosts", "udp_half_rtt_kernel",
-                            tmp_path / "records.jsonl")
-    assert [r["params"]["payload_bytes"] for r in records] == [0, 1024]
+    records = os_path_records("udp_half_rtt_kernel", "kernel", tmp_path)
     for r in records:
-        p = r["params"]
-        assert p["path"] == "kernel" and r["value"] > p["user_path_ns"]
-        assert p["syscalls_per_round_trip"] == 4
-        assert p["bytes_copied_per_round_trip"] == 4 * p["payload_bytes"]
-        assert p["syscall_ns"] > 0 and p["other_ns"] > 0
+        assert r["params"]["syscall_ns"] > 0 and r["params"]["other_ns"] > 0
     assert records[0]["params"]["copy_ns"] == 0 < records[1]["params"]["copy_ns"]

@@ -23,7 +23,7 @@ from host.kernel.syscalls import OsSockets
 from host.kernel.tunnel import KernelTunnel, TunnelRings
 from host.memory import PhysicalMemory
 from host.process import OperatingSystem, PageFault
-from tests.simtests import bench_records, run_scenario
+from tests.simtests import os_path_records, run_scenario
 
 A_IP, B_IP = "198.18.0.1", "198.18.0.2"
 A_MAC, B_MAC = "02:00:00:00:00:01", "02:00:00:00:00:02"
@@ -77,8 +77,7 @@ class SplitHost:
     def inject(self, frame: bytes, flags: int = CHECKED_IP, length: int | None = None) -> None:
         """Publish ``frame`` as the next IN record (``length``: what the record claims)."""
         seq = self.in_prod
-        self.rings.data("IN", seq, len(frame))[:] = frame
-        self.rings.write_record("IN", seq, len(frame) if length is None else length, flags)
+        self.rings.put_frame("IN", seq, frame, flags, length)
         self.in_prod += 1
         self.rings.write_index("IN_PROD", self.in_prod)
         self.mapping.wake_kernel()
@@ -167,8 +166,7 @@ def test_an_index_out_of_range_is_refused_once_and_the_kernel_goes_on():
     host.inject(arp_from_b())
     host.sent()
     frame = echo_from_b(1)
-    host.rings.data("IN", 1, len(frame))[:] = frame
-    host.rings.write_record("IN", 1, len(frame), CHECKED_IP)
+    host.rings.put_frame("IN", 1, frame, CHECKED_IP)
     host.rings.write_index("IN_PROD", 1 + ENTRIES + 3)  # more records than the ring holds
     for _ in range(5):
         host.poll()
@@ -263,13 +261,7 @@ def test_tunnel_path_half_rtt_is_recorded_and_dearer(tmp_path):
     more than the user-level path (the scenario asserts it), makes the same system calls and
     socket copies as the kernel path, and the kernels copy each received frame (at least the
     60-byte minimum) out of its slot, once per host per round trip."""
-    records = bench_records("tb.scenarios.bench_two_hosts", "udp_half_rtt_tunnel",
-                            tmp_path / "records.jsonl")
-    assert [r["params"]["payload_bytes"] for r in records] == [0, 1024]
-    for r in records:
+    for r in os_path_records("udp_half_rtt_tunnel", "tunnel", tmp_path):
         p = r["params"]
-        assert p["path"] == "tunnel" and r["value"] > p["user_path_ns"]
-        assert p["syscalls_per_round_trip"] == 4
-        assert p["bytes_copied_per_round_trip"] == 4 * p["payload_bytes"]
         frame = max(60, 14 + 20 + 8 + p["payload_bytes"])
         assert p["tunnel_bytes_copied_per_round_trip"] == 2 * frame

@@ -75,6 +75,13 @@ class TunnelRings:
     def write_record(self, ring: str, seq: int, length: int, flags: int) -> None:
         self.proc.write(self.slot(ring, seq), L.TUNNEL_RECORD.pack(LEN=length, FLAGS=flags))
 
+    def put_frame(self, ring: str, seq: int, frame: bytes, flags: int,
+                  length: int | None = None) -> None:
+        """Write ``frame`` into slot ``seq`` and its record (``length``: what the record
+        claims, the frame's own by default); the index is the caller's to move."""
+        self.data(ring, seq, len(frame))[:] = frame
+        self.write_record(ring, seq, len(frame) if length is None else length, flags)
+
     def data(self, ring: str, seq: int, length: int) -> memoryview:
         """The frame bytes of slot ``seq`` (a direct view: one slot lies within one page)."""
         return self.proc.view(self.slot(ring, seq) + L.TUNNEL_DATA_OFFSET, length)
@@ -103,13 +110,17 @@ class TunnelStats:
     out_bytes: int = 0
     in_frames: int = 0       # frames received through the user-space driver
     in_bytes: int = 0
-    bytes_copied_in: int = 0  # IN frames copied out of the shared slots
     in_skipped: int = 0      # empty IN records (slots the driver gave back unused)
     bad_index: int = 0       # an index from the user-space driver out of range: refused
     bad_length: int = 0      # an IN record with an impossible length: refused, skipped
     no_driver: int = 0       # frames the kernel could not send: no user-space driver attached
     attaches: int = 0        # user-space drivers that connected
     detaches: int = 0
+
+    @property
+    def bytes_copied_in(self) -> int:
+        """Bytes copied out of the shared slots: every IN frame is (the kernel parses a copy)."""
+        return self.in_bytes
 
 
 class KernelTunnel(Device):
@@ -252,7 +263,6 @@ class KernelTunnel(Device):
         st = self.stats
         st.in_frames += 1
         st.in_bytes += length
-        st.bytes_copied_in += length
         ip_ok, l4_ok = checksum_verdicts(flags)
         return RxToken(frame, None, ip_checksum_ok=ip_ok, l4_checksum_ok=l4_ok)
 

@@ -213,8 +213,7 @@ async def a_rogue_driver_cannot_take_the_kernel_down(dut):
     tunnel = host_a.os_stack.net.tunnel
 
     async def publish(seq: int, frame: bytes, length: int, prod: int) -> None:
-        rings.data("IN", seq, len(frame))[:] = frame
-        rings.write_record("IN", seq, length, L.RXF_IP | L.RXF_IP_CSUM_OK)
+        rings.put_frame("IN", seq, frame, L.RXF_IP | L.RXF_IP_CSUM_OK, length)
         rings.write_index("IN_PROD", prod)
         mapping.wake_kernel()
         await Timer(2, unit="us")
