@@ -57,6 +57,11 @@ PRIV_REGS = [
     Reg("BT_PAGE", 0x024, "RW", "host physical page number (physical address >> 12)"),
     Reg("BT_OWNER", 0x028, "RW", "[15:0] owner tag, [31] valid"),
     Reg("BT_COMMIT", 0x02C, "WO", "any write stores the staged entry at BT_INDEX"),
+    # DMA fence: after invalidating entries, a page may be reused only once the fence is done
+    Reg("BT_FENCE", 0x030, "WO", "any write starts a DMA fence: it completes once no DMA that "
+        "used a translation looked up before the write is still in flight"),
+    Reg("BT_FENCE_STATUS", 0x034, "RO", "[0] fence in progress, [1] current fence epoch, "
+        "[2] accounting error (sticky), [27:16] translations in flight of the current epoch"),
     # VI setup window: select a VI, stage its configuration, then write VI_COMMIT
     Reg("VI_SELECT", 0x040, "RW", "VI whose configuration the window shows"),
     Reg("VI_OWNER", 0x044, "RW", "[15:0] owner tag every DMA of this VI is checked against"),

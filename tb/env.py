@@ -24,6 +24,7 @@ import logging
 import os
 from collections.abc import Callable
 
+import cocotb
 from cocotb.clock import Clock
 from cocotb.simtime import get_sim_time
 from cocotb.triggers import First, Timer, with_timeout
@@ -119,9 +120,23 @@ class SimHost:
             self.axil.read_if.log.setLevel(logging.WARNING)
         self.bus = AxilRegisterBus(self.axil)
         self.kernel = KernelDriver(self.os, self.bus, mac=mac)
+        self.kernel.fence_waker = self._wake_fence_worker
+        self._fence_worker = None
         self.dma_log = shm.DmaLog(region)
         self.irq = irq
         self.write_bursts = write_bursts
+
+    def _wake_fence_worker(self) -> None:
+        """The kernel's worker that gives pages of removed registrations back to the OS once
+        the NIC's DMA fence completes (KernelDriver.complete_fences): started on demand."""
+        if self._fence_worker is None or self._fence_worker.done():
+            self._fence_worker = cocotb.start_soon(self.kernel.complete_fences())
+
+    async def fences_done(self) -> None:
+        """Wait until every page of a removed registration has gone back to the OS."""
+        while self._fence_worker is not None and not self._fence_worker.done():
+            await self._fence_worker
+        await self.kernel.complete_fences()
 
     def memory_snapshot(self) -> bytes:
         return bytes(self.mem)

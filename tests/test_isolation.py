@@ -2,11 +2,13 @@
 while registered, a freed VI or an exited process leaving nothing behind) and through the
 simulated NIC (tb/scenarios/test_isolation.py)."""
 
+import asyncio
+
 import pytest
 
 from host import layout as L
 from host.driver.buffers import BufferPool
-from host.driver.kernel import Filter, ResourceExhausted
+from host.driver.kernel import Filter, NicError, ResourceExhausted
 from host.memory import OutOfMemory
 from host.process import PageFault
 from tests.simtests import cocotb_tests, run_scenario
@@ -56,9 +58,41 @@ def test_registered_pages_stay_pinned_until_unregistered():
             taken.add(b.physical_address(b.mmap_anonymous(L.PAGE_SIZE)))
     assert not taken & pinned, "a page registered with the NIC was given to another process"
     kernel.unregister_memory(iova, 2 * L.PAGE_SIZE)
+    # still pinned until the NIC's DMA fence says no DMA through the old entries is in flight
+    assert os_.phys.free_pages == 0 and kernel.pages_awaiting_fence == 2
+    assert asyncio.run(kernel.complete_fences()) == 2
     assert os_.phys.free_pages == 2 and not any(os_.phys.is_pinned(p) for p in pinned)
     again = {b.physical_address(b.mmap_anonymous(L.PAGE_SIZE)) for _ in range(2)}
     assert again == pinned
+
+
+def test_unregistering_fences_after_the_invalidations_and_waits_for_the_fence():
+    """The BT_FENCE write follows the entries' invalidation (writes complete in order, so the
+    fence covers every lookup of the old entries); pages stay pinned while the NIC reports the
+    fence running, and a fence that never ends, or an accounting error, is a precise error."""
+    os_, regs, kernel = host_setup()
+    a = os_.spawn("a")
+    va = a.mmap_anonymous(3 * L.PAGE_SIZE)
+    iova = kernel.register_memory(a, va, 3 * L.PAGE_SIZE)
+    pages = a.physical_pages(va, 3 * L.PAGE_SIZE)
+    mark = len(regs.writes)
+    kernel.unregister_memory(iova, 3 * L.PAGE_SIZE)
+    after = [off for off, _ in regs.writes[mark:]]
+    assert after.count(L.PRIV_REG["BT_COMMIT"]) == 3
+    assert after[-1] == L.PRIV_REG["BT_FENCE"], "the fence must come after the invalidations"
+    status = L.PRIV_REG["BT_FENCE_STATUS"]
+    regs.regs[status] = 1  # fence in progress
+    kernel.FENCE_POLLS = 5
+    with pytest.raises(NicError, match="DMA fence still running after 5 status reads"):
+        asyncio.run(kernel.complete_fences())
+    assert all(os_.phys.is_pinned(p) for p in pages) and kernel.pages_awaiting_fence == 3
+    regs.regs[status] = 0b101
+    with pytest.raises(NicError, match="accounting error"):
+        asyncio.run(kernel.complete_fences())
+    assert all(os_.phys.is_pinned(p) for p in pages)
+    regs.regs[status] = 0
+    assert asyncio.run(kernel.complete_fences()) == 3
+    assert not any(os_.phys.is_pinned(p) for p in pages) and kernel.pages_awaiting_fence == 0
 
 
 def test_unregistering_a_range_that_is_not_a_registration_is_refused():
@@ -96,6 +130,8 @@ def test_free_vi_leaves_its_process_nothing_of_it():
             a.read(vaddr, 16)
     assert not kernel.registrations_of(a) and entries <= invalidated(regs)
     kernel.free_vi(again)
+    assert os_.phys.free_pages == free_before - kernel.pages_awaiting_fence
+    asyncio.run(kernel.complete_fences())
     assert os_.phys.free_pages == free_before
 
 
@@ -125,6 +161,10 @@ def test_a_process_that_exits_gives_back_its_vis_filters_and_memory():
     assert a.pid not in os_.processes and not kernel.registrations_of(a)
     staged, commit = regs.staged("FILT_COMMIT")[-1]
     assert staged[L.PRIV_REG["FILT_CTRL"]] == 0, "the filter was not removed"
+    # its registered pages come back only once the DMA fence has completed
+    assert kernel.pages_awaiting_fence > 0
+    assert os_.phys.free_pages == free_before - kernel.pages_awaiting_fence
+    asyncio.run(kernel.complete_fences())
     assert os_.phys.free_pages == free_before
     assert kernel.alloc_vi(os_.spawn("b"), txq_entries=16, rxq_entries=16).vi == res.vi
     with pytest.raises(ValueError, match="not a running process"):

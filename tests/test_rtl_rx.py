@@ -11,7 +11,7 @@ pytestmark = pytest.mark.sim
 RX_SOURCES = [
     "nic_rx.v", "nic_rx_parser.v", "nic_rx_csum.v", "nic_rx_pkt_ram.v", "nic_rx_fifo.v",
     "nic_filter.v", "nic_rx_desc_fetch.v", "nic_rx_plan.v", "nic_rx_dma.v", "nic_rx_xlat_mux.v",
-    "nic_fifo.v", "nic_buf_table.v",
+    "nic_fifo.v", "nic_buf_table.v", "nic_dma_fence.v",
 ]
 
 

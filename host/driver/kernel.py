@@ -124,6 +124,13 @@ class KernelDriver:
         self._bt_free: list[tuple[int, int]] = []  # free ranges of buffer-table entries
         self._filters: dict[int, tuple[Filter, int]] = {}  # slot -> (filter, vi)
         self._registrations: dict[int, Registration] = {}  # by first buffer-table entry
+        # pages of removed registrations, still pinned: DMA that translated them before the
+        # invalidation may still be in flight until the NIC's DMA fence completes
+        self._unfenced: list[int] = []
+        self._fencing = 0  # pages of the batches being fenced now
+        # called when pages start waiting for a fence; the host runs complete_fences() then
+        # (a kernel worker), so they go back to the OS without anyone polling in a hot path
+        self.fence_waker = None
         os.exit_hooks.append(self.release_process)
         self.tunnel = None  # split mode: the kernel/user-space interface (offer_tunnel)
 
@@ -194,8 +201,10 @@ class KernelDriver:
 
     def unregister_memory(self, iova: int, length: int) -> None:
         """Remove a registration (the IOVA and length ``register_memory`` gave and took): its
-        buffer-table entries are invalidated and its pages unpinned (a page its process
-        unmapped meanwhile is freed now)."""
+        buffer-table entries are invalidated and a DMA fence is started. Its pages stay pinned
+        until the fence completes (``complete_fences``): an engine may still hold their old
+        translation, or have a burst to them in flight. Then they are unpinned (a page its
+        process unmapped meanwhile is freed then)."""
         first = iova >> L.PAGE_SHIFT
         npages = -(-(iova % L.PAGE_SIZE + length) // L.PAGE_SIZE)
         reg = self._registrations.get(first)
@@ -207,9 +216,57 @@ class KernelDriver:
             w(L.PRIV_REG["BT_INDEX"], first + i)
             w(L.PRIV_REG["BT_OWNER"], 0)
             w(L.PRIV_REG["BT_COMMIT"], 1)
-        for paddr in reg.pages:
-            self.os.phys.unpin(paddr)
+        # the fence covers every lookup made before it: the invalidations are taken first, as
+        # writes complete in order
+        w(L.PRIV_REG["BT_FENCE"], 1)
+        self._unfenced.extend(reg.pages)
+        # an entry may be reused at once: DMA in flight holds the physical page, not the entry
         self._bt_free.append((first, npages))
+        if self.fence_waker is not None:
+            self.fence_waker()
+
+    @property
+    def pages_awaiting_fence(self) -> int:
+        """Pages of removed registrations still pinned until a DMA fence completes."""
+        return len(self._unfenced) + self._fencing
+
+    # status reads before a fence counts as stuck: about 1 ms of simulated register reads, far
+    # beyond any DMA's latency (a read of the status register takes some 15 cycles)
+    FENCE_POLLS = 20_000
+
+    async def wait_fence(self) -> None:
+        """Wait until every DMA fence started so far has completed (BT_FENCE_STATUS bit 0
+        clear): no DMA that used a translation looked up before the last BT_FENCE write is
+        still in flight. The status read does not pass the writes posted before it."""
+        for _ in range(self.FENCE_POLLS):
+            st = await self.bus.read32(L.PRIV_REG["BT_FENCE_STATUS"])
+            if st & 0b100:
+                raise NicError("DMA fence accounting error: an engine retired a translation "
+                               "it was never given, so fences cannot be trusted")
+            if not st & 1:
+                return
+        raise NicError(f"DMA fence still running after {self.FENCE_POLLS} status reads "
+                       f"({st >> 16 & 0xFFF} translations in flight in the new epoch)")
+
+    async def complete_fences(self) -> int:
+        """Wait for the DMA fence of every removed registration and unpin their pages;
+        returns how many pages went back. Pages removed while waiting are covered by the next
+        round. Callers may overlap: each takes its own batch."""
+        done = 0
+        while self._unfenced:
+            batch, self._unfenced = self._unfenced, []
+            self._fencing += len(batch)
+            try:
+                await self.wait_fence()
+            except BaseException:
+                self._unfenced[:0] = batch  # still pinned: a later fence may free them
+                raise
+            finally:
+                self._fencing -= len(batch)
+            for paddr in batch:
+                self.os.phys.unpin(paddr)
+            done += len(batch)
+        return done
 
     def registrations_of(self, proc: Process) -> list[Registration]:
         return [r for r in self._registrations.values() if r.proc is proc]

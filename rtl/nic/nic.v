@@ -3,6 +3,7 @@
 //   nic_regs        AXI4-Lite register block: privileged page 0, one doorbell page per VI
 //   nic_stats       statistics counters
 //   nic_buf_table   IOVA -> physical translation with owner check, one RAM copy per port
+//   nic_dma_fence   translations in flight per fence epoch: BT_FENCE completes invalidations
 //   nic_evq         event queues, reservations, fault broadcast, per-VI interrupt lines
 //   nic_tx_engine   the transmit path (m_axis_tx_*)
 //   nic_axi_rd_arb  / nic_axi_wr_arb: the engines' DMA masters onto m_axi_*
@@ -158,6 +159,8 @@ wire            sts_evq_busy;
 wire [15:0]     rx_sts_rx_cons;  // consumer index of the selected VI's RX ring
 wire [4:0]      stat_rd_index;
 wire [31:0]     stat_rd_data;
+wire            fence_req, fence_busy, fence_epoch, fence_err;
+wire [11:0]     fence_inflight;
 
 
 
@@ -182,6 +185,8 @@ nic_regs #(
     .db_valid(db_valid), .db_vi(db_vi), .db_kind(db_kind), .db_value(db_value),
     .bt_wr_valid(bt_wr_valid), .bt_wr_index(bt_wr_index), .bt_wr_page(bt_wr_page),
     .bt_wr_owner(bt_wr_owner), .bt_wr_entry_valid(bt_wr_entry_valid),
+    .fence_req(fence_req), .fence_busy(fence_busy), .fence_epoch(fence_epoch),
+    .fence_err(fence_err), .fence_inflight(fence_inflight),
     .filt_valid(filt_valid), .filt_index(filt_index), .filt_ctrl(filt_ctrl),
     .filt_local_ip(filt_local_ip), .filt_ports(filt_ports), .filt_remote_ip(filt_remote_ip),
     .ctrl_tx_enable(ctrl_tx_enable), .ctrl_rx_enable(ctrl_rx_enable), .mac_addr(mac_addr),
@@ -212,6 +217,10 @@ wire [BT_PORTS-1:0]      xl_req_valid, xl_req_ready, xl_resp_valid, xl_resp_read
 wire [BT_PORTS*64-1:0]   xl_req_iova;
 wire [BT_PORTS*16-1:0]   xl_req_owner, xl_req_len;
 wire [BT_PORTS*AW-1:0]   xl_resp_addr;
+wire [BT_PORTS-1:0]      xl_resp_epoch;
+// DMA-fence retirements {epoch 1, epoch 0} of the requesters: 0 TX descriptors, 1 TX data,
+// 2 events, 3 RX (descriptors and packet writes)
+wire [15:0]              xd_ret, xp_ret, ev_ret, rx_ret;
 
 // translate port 4 is spare: the receive path shares port 3 between its two users
 assign xl_req_valid[4] = 1'b0;
@@ -227,7 +236,15 @@ nic_buf_table #(.PORTS(BT_PORTS), .BUFTBL_LOG2(BUFTBL_LOG2), .ADDR_WIDTH(ADDR_WI
     .xlat_req_valid(xl_req_valid), .xlat_req_ready(xl_req_ready),
     .xlat_req_iova(xl_req_iova), .xlat_req_owner(xl_req_owner), .xlat_req_len(xl_req_len),
     .xlat_resp_valid(xl_resp_valid), .xlat_resp_ready(xl_resp_ready),
-    .xlat_resp_addr(xl_resp_addr), .xlat_resp_fault(xl_resp_fault)
+    .xlat_resp_addr(xl_resp_addr), .xlat_resp_fault(xl_resp_fault),
+    .epoch(fence_epoch), .xlat_resp_epoch(xl_resp_epoch)
+);
+
+nic_dma_fence #(.PORTS(BT_PORTS), .RET_PORTS(4), .RET_W(8), .CNT_W(12)) fence_inst (
+    .clk(clk), .rst(rst),
+    .fence_req(fence_req), .epoch(fence_epoch), .busy(fence_busy),
+    .acc(xl_req_valid & xl_req_ready), .ret({rx_ret, ev_ret, xp_ret, xd_ret}),
+    .inflight(fence_inflight), .err(fence_err)
 );
 
 // ------------------------------------------------------------------------------ DMA arbiters
@@ -345,7 +362,7 @@ nic_evq #(
     .xlat_req_iova(xl_req_iova[2*64 +: 64]), .xlat_req_owner(xl_req_owner[2*16 +: 16]),
     .xlat_req_len(xl_req_len[2*16 +: 16]), .xlat_resp_valid(xl_resp_valid[2]),
     .xlat_resp_ready(xl_resp_ready[2]), .xlat_resp_addr(xl_resp_addr[2*AW +: AW]),
-    .xlat_resp_fault(xl_resp_fault[2]),
+    .xlat_resp_fault(xl_resp_fault[2]), .xlat_resp_epoch(xl_resp_epoch[2]), .xlat_ret(ev_ret),
     .m_axi_awid(wr_awid[3:0]), .m_axi_awaddr(wr_awaddr[AW-1:0]), .m_axi_awlen(wr_awlen[7:0]),
     .m_axi_awsize(wr_awsize[2:0]), .m_axi_awburst(wr_awburst[1:0]),
     .m_axi_awvalid(wr_awvalid[0]), .m_axi_awready(wr_awready[0]),
@@ -383,12 +400,12 @@ nic_tx_engine #(
     .xd_req_iova(xl_req_iova[0 +: 64]), .xd_req_owner(xl_req_owner[0 +: 16]),
     .xd_req_len(xl_req_len[0 +: 16]), .xd_resp_valid(xl_resp_valid[0]),
     .xd_resp_ready(xl_resp_ready[0]), .xd_resp_addr(xl_resp_addr[0 +: AW]),
-    .xd_resp_fault(xl_resp_fault[0]),
+    .xd_resp_fault(xl_resp_fault[0]), .xd_resp_epoch(xl_resp_epoch[0]), .xd_ret(xd_ret),
     .xp_req_valid(xl_req_valid[1]), .xp_req_ready(xl_req_ready[1]),
     .xp_req_iova(xl_req_iova[64 +: 64]), .xp_req_owner(xl_req_owner[16 +: 16]),
     .xp_req_len(xl_req_len[16 +: 16]), .xp_resp_valid(xl_resp_valid[1]),
     .xp_resp_ready(xl_resp_ready[1]), .xp_resp_addr(xl_resp_addr[AW +: AW]),
-    .xp_resp_fault(xl_resp_fault[1]),
+    .xp_resp_fault(xl_resp_fault[1]), .xp_resp_epoch(xl_resp_epoch[1]), .xp_ret(xp_ret),
     .d_axi_arid(rd_arid[3:0]), .d_axi_araddr(rd_araddr[AW-1:0]), .d_axi_arlen(rd_arlen[7:0]),
     .d_axi_arsize(rd_arsize[2:0]), .d_axi_arburst(rd_arburst[1:0]),
     .d_axi_arvalid(rd_arvalid[0]), .d_axi_arready(rd_arready[0]), .d_axi_rdata(rd_rdata),
@@ -432,7 +449,7 @@ nic_rx #(
     .xlat_req_iova(xl_req_iova[3*64 +: 64]), .xlat_req_owner(xl_req_owner[3*16 +: 16]),
     .xlat_req_len(xl_req_len[3*16 +: 16]), .xlat_resp_valid(xl_resp_valid[3]),
     .xlat_resp_ready(xl_resp_ready[3]), .xlat_resp_addr(xl_resp_addr[3*AW +: AW]),
-    .xlat_resp_fault(xl_resp_fault[3]),
+    .xlat_resp_fault(xl_resp_fault[3]), .xlat_resp_epoch(xl_resp_epoch[3]), .xlat_ret(rx_ret),
     .m_axi_rd_arid(rd_arid[11:8]), .m_axi_rd_araddr(rd_araddr[2*AW +: AW]),
     .m_axi_rd_arlen(rd_arlen[23:16]), .m_axi_rd_arsize(rd_arsize[8:6]),
     .m_axi_rd_arburst(rd_arburst[5:4]), .m_axi_rd_arvalid(rd_arvalid[2]),
@@ -467,7 +484,7 @@ nic_rx #(
 );
 
 wire unused_rx = &{1'b0, flt_index, rx_drop_bad, rx_drop_fifo, xl_req_ready[4], xl_resp_valid[4], xl_resp_addr[4*AW +: AW],
-                   xl_resp_fault[4]};
+                   xl_resp_fault[4], xl_resp_epoch[4]};
 
 endmodule
 

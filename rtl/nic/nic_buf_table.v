@@ -11,6 +11,8 @@
 //   - the IOVA page number is >= 2^BUFTBL_LOG2 (any bit of iova[63:BUFTBL_LOG2+12] set),
 //   - the request crosses its 4 KiB page (iova[11:0] + len > 4096),
 //   - the entry is invalid, or its owner differs from req_owner.
+// Each response also gives the DMA-fence epoch that was current at the lookup (nic_dma_fence):
+// the requester carries it until it is done with the address.
 // Port p's fields are at [p*W +: W] of the flattened buses.
 `timescale 1ns / 1ps
 `default_nettype none
@@ -30,6 +32,8 @@ module nic_buf_table #(
     input  wire [15:0]                   bt_wr_owner,
     input  wire                          bt_wr_entry_valid,
 
+    input  wire                          epoch,    // DMA-fence epoch, sampled with each lookup
+
     // translate ports
     input  wire [PORTS-1:0]              xlat_req_valid,
     output wire [PORTS-1:0]              xlat_req_ready,
@@ -39,7 +43,8 @@ module nic_buf_table #(
     output wire [PORTS-1:0]              xlat_resp_valid,
     input  wire [PORTS-1:0]              xlat_resp_ready,
     output wire [PORTS*ADDR_WIDTH-1:0]   xlat_resp_addr,
-    output wire [PORTS-1:0]              xlat_resp_fault
+    output wire [PORTS-1:0]              xlat_resp_fault,
+    output wire [PORTS-1:0]              xlat_resp_epoch
 );
 
 localparam integer ENTRIES = 1 << BUFTBL_LOG2;
@@ -76,6 +81,7 @@ for (p = 0; p < PORTS; p = p + 1) begin : port
     reg [15:0]      s1_owner_reg;
     reg [11:0]      s1_off_reg;
     reg [ENT_W-1:0] s1_ent_reg;
+    reg             s1_epoch_reg;
 
     wire adv = !s1_valid_reg || xlat_resp_ready[p];
 
@@ -85,6 +91,7 @@ for (p = 0; p < PORTS; p = p + 1) begin : port
 
     assign xlat_req_ready[p] = adv;
     assign xlat_resp_valid[p] = s1_valid_reg;
+    assign xlat_resp_epoch[p] = s1_epoch_reg;
     assign xlat_resp_fault[p] = s1_bad_reg || !ent_valid || (ent_owner != s1_owner_reg);
     assign xlat_resp_addr[p*ADDR_WIDTH +: ADDR_WIDTH] =
         {{(PAGE_W-STORE_W){1'b0}}, ent_page, s1_off_reg};
@@ -102,6 +109,7 @@ for (p = 0; p < PORTS; p = p + 1) begin : port
             s1_bad_reg <= range_bad;
             s1_owner_reg <= owner;
             s1_off_reg <= iova[11:0];
+            s1_epoch_reg <= epoch;
         end
         if (rst) begin
             s1_valid_reg <= 1'b0;

@@ -20,6 +20,8 @@ localparam integer REG_BT_INDEX = 32'h00000020;  // RW: buffer-table entry (= IO
 localparam integer REG_BT_PAGE = 32'h00000024;  // RW: host physical page number (physical address >> 12)
 localparam integer REG_BT_OWNER = 32'h00000028;  // RW: [15:0] owner tag, [31] valid
 localparam integer REG_BT_COMMIT = 32'h0000002c;  // WO: any write stores the staged entry at BT_INDEX
+localparam integer REG_BT_FENCE = 32'h00000030;  // WO: any write starts a DMA fence: it completes once no DMA that used a translation looked up before the write is still in flight
+localparam integer REG_BT_FENCE_STATUS = 32'h00000034;  // RO: [0] fence in progress, [1] current fence epoch, [2] accounting error (sticky), [27:16] translations in flight of the current epoch
 localparam integer REG_VI_SELECT = 32'h00000040;  // RW: VI whose configuration the window shows
 localparam integer REG_VI_OWNER = 32'h00000044;  // RW: [15:0] owner tag every DMA of this VI is checked against
 localparam integer REG_VI_TXQ_BASE_LO = 32'h00000048;  // RW: TX descriptor ring IOVA [31:0]

@@ -30,6 +30,10 @@
 // generation. The ports of EPOCH_PORTS give the VI's epoch instead (2 bits, advanced by enabling
 // commits only, as the RX path counts it), checked the same way.
 //
+// DMA fence: each event's translation carries its fence epoch (events of different epochs never
+// share a burst) and is retired (xlat_ret) when the event is abandoned after translation
+// (refused, dead queue, stale) or its write's B response arrives (a burst retires all its events).
+//
 // sts_evq_prod: events written (B seen) of VI sts_vi, registered. sts_evq_busy: event writes
 // of VI sts_vi in the line buffer or issued and not yet answered (of any generation),
 // registered: once a VI is
@@ -105,6 +109,8 @@ module nic_evq #(
     output wire                        xlat_resp_ready,
     input  wire [ADDR_WIDTH-1:0]       xlat_resp_addr,
     input  wire                        xlat_resp_fault,
+    input  wire                        xlat_resp_epoch,
+    output wire [15:0]                 xlat_ret,      // {epoch 1, epoch 0} retirements
 
     // AXI4 write master (event writes), ID 0
     output wire [3:0]                  m_axi_awid,
@@ -335,11 +341,12 @@ wire w_push = x_go && !x_stale && !xlat_resp_fault && !dead_reg[x_vi];
 
 wire [W_W-1:0] w_in = {x_gen, x_vi, xlat_resp_addr, x_rec};
 wire [W_W-1:0] w_out;
+wire           wo_epoch;
 wire           w_valid, w_pop;
-nic_fifo #(.WIDTH(W_W), .DEPTH_LOG2(2)) w_fifo (
+nic_fifo #(.WIDTH(W_W + 1), .DEPTH_LOG2(2)) w_fifo (
     .clk(clk), .rst(rst),
-    .s_data(w_in), .s_valid(w_push), .s_ready(w_ready),
-    .m_data(w_out), .m_valid(w_valid), .m_ready(w_pop), .count(w_count_unused));
+    .s_data({xlat_resp_epoch, w_in}), .s_valid(w_push), .s_ready(w_ready),
+    .m_data({wo_epoch, w_out}), .m_valid(w_valid), .m_ready(w_pop), .count(w_count_unused));
 
 wire [GEN_W-1:0]      wo_gen = w_out[W_W-1 -: GEN_W];
 wire [VI_W-1:0]       wo_vi = w_out[W_W-1-GEN_W -: VI_W];
@@ -357,6 +364,7 @@ reg                   lb_valid_reg;
 reg                   lb_req_reg;      // AW offered (stays offered until accepted)
 reg [VI_W-1:0]        lb_vi_reg;
 reg [GEN_W-1:0]       lb_gen_reg;
+reg                   lb_epoch_reg;    // fence epoch of its events' translations
 reg [ADDR_WIDTH-1:0]  lb_addr_reg;     // address of the first event
 reg [SLOT_W-1:0]      lb_last_reg;     // wide: slot (16-byte unit) of the last event in the beat
 reg [CNT_W-1:0]       lb_cnt_reg;      // events in the burst
@@ -380,7 +388,7 @@ endgenerate
 wire lb_full = !MERGE || lb_last_reg == {SLOT_W{1'b1}};
 // the head of w_fifo can join the burst: same VI, same beat, the next slot
 wire wo_joins = MERGE && w_valid && !wo_stale && lb_valid_reg && !lb_full && wo_vi == lb_vi_reg &&
-                wo_gen == lb_gen_reg &&
+                wo_gen == lb_gen_reg && wo_epoch == lb_epoch_reg &&
                 wo_addr[ADDR_WIDTH-1:OFF_W] == lb_addr_reg[ADDR_WIDTH-1:OFF_W] &&
                 wo_slot == lb_last_reg + 1'b1;
 wire lb_merge = wo_joins && !aw_done_reg && !aw_fire;
@@ -469,6 +477,7 @@ always @(posedge clk) begin
     if (lb_load) begin
         lb_vi_reg <= wo_vi;
         lb_gen_reg <= wo_gen;
+        lb_epoch_reg <= wo_epoch;
         lb_addr_reg <= wo_addr;
         lb_last_reg <= wo_slot;
         lb_cnt_reg <= {{(CNT_W-1){1'b0}}, 1'b1};
@@ -503,6 +512,7 @@ end
 wire [GEN_W-1:0] b_gen;
 wire [VI_W-1:0] b_vi;
 wire [CNT_W-1:0] b_cnt;
+wire            b_epoch;
 wire            b_valid;
 assign m_axi_bready = b_valid && !cfg_vi_valid;
 wire b_fire = m_axi_bvalid && m_axi_bready;
@@ -526,10 +536,23 @@ always @(posedge clk) begin
     // a burst in the line buffer may already be offered on AW: it counts as in flight
     sts_evq_busy <= inflight_reg[sts_vi] != 6'd0 || (lb_valid_reg && lb_vi_reg == sts_vi);
 end
-nic_fifo #(.WIDTH(GEN_W + VI_W + CNT_W), .DEPTH_LOG2(5)) b_fifo (
+nic_fifo #(.WIDTH(1 + GEN_W + VI_W + CNT_W), .DEPTH_LOG2(5)) b_fifo (
     .clk(clk), .rst(rst),
-    .s_data({lb_gen_reg, lb_vi_reg, lb_cnt_reg}), .s_valid(aw_fire), .s_ready(b_ready),
-    .m_data({b_gen, b_vi, b_cnt}), .m_valid(b_valid), .m_ready(b_fire), .count(b_count_unused));
+    .s_data({lb_epoch_reg, lb_gen_reg, lb_vi_reg, lb_cnt_reg}), .s_valid(aw_fire),
+    .s_ready(b_ready),
+    .m_data({b_epoch, b_gen, b_vi, b_cnt}), .m_valid(b_valid), .m_ready(b_fire),
+    .count(b_count_unused));
+
+// DMA-fence retirements, per epoch: abandoned after translation (x stage: refused, dead or
+// stale; w_fifo head stale; line buffer gone stale before AW), or written (B)
+wire [7:0] r_x = {7'd0, x_go && !w_push};
+wire [7:0] r_w = {7'd0, wo_discard};
+wire [7:0] r_lb = lb_stale ? {{(8-CNT_W){1'b0}}, lb_cnt_reg} : 8'd0;
+wire [7:0] r_b = b_fire ? {{(8-CNT_W){1'b0}}, b_cnt} : 8'd0;
+assign xlat_ret[7:0] = (xlat_resp_epoch ? 8'd0 : r_x) + (wo_epoch ? 8'd0 : r_w) +
+                       (lb_epoch_reg ? 8'd0 : r_lb) + (b_epoch ? 8'd0 : r_b);
+assign xlat_ret[15:8] = (xlat_resp_epoch ? r_x : 8'd0) + (wo_epoch ? r_w : 8'd0) +
+                        (lb_epoch_reg ? r_lb : 8'd0) + (b_epoch ? r_b : 8'd0);
 
 // ------------------------------------------------------------------------------ interrupts
 

@@ -12,6 +12,7 @@
 //              staging window (select first, then stage, then commit)
 //   db_*       doorbells (kind 0 TX producer, 1 RX producer, 2 EVQ read)
 //   filt_*     filter-table entry store (FILT_COMMIT)
+//   fence_req  start a DMA fence (BT_FENCE); BT_FENCE_STATUS reads nic_dma_fence's state
 // It keeps each VI's status (enabled, faulted, fault code) from the commits and the fault
 // broadcast flt_*, and reads live state of the selected VI (sts_vi = VI_SELECT) from the
 // engines: they return sts_* registered from their own RAMs.
@@ -75,6 +76,13 @@ module nic_regs #(
     output reg  [31:0]                 bt_wr_page,
     output reg  [15:0]                 bt_wr_owner,
     output reg                         bt_wr_entry_valid,
+
+    // DMA fence (nic_dma_fence): BT_FENCE starts one, BT_FENCE_STATUS shows it
+    output reg                         fence_req,
+    input  wire                        fence_busy,
+    input  wire                        fence_epoch,
+    input  wire                        fence_err,
+    input  wire [11:0]                 fence_inflight,
 
     // filter-table write
     output reg                         filt_valid,
@@ -168,6 +176,7 @@ reg                   db_valid_next;
 reg  [VI_W-1:0]       db_vi_next;
 reg  [1:0]            db_kind_next;
 reg                   bt_wr_valid_next;
+reg                   fence_req_next;
 reg                   filt_valid_next;
 
 assign ctrl_tx_enable = control_reg[0];
@@ -226,6 +235,7 @@ always @* begin
     db_vi_next = db_vi;
     db_kind_next = db_kind;
     bt_wr_valid_next = 1'b0;
+    fence_req_next = 1'b0;
     filt_valid_next = 1'b0;
 
     bvalid_next = bvalid_reg && !s_axil_bready;
@@ -242,6 +252,7 @@ always @* begin
             REG_BT_PAGE[11:0]: bt_page_next = wd;
             REG_BT_OWNER[11:0]: bt_owner_next = wd;
             REG_BT_COMMIT[11:0]: bt_wr_valid_next = bt_index_reg < (32'd1 << BUFTBL_LOG2);
+            REG_BT_FENCE[11:0]: fence_req_next = 1'b1;
             REG_VI_SELECT[11:0]: begin
                 vi_sel_next = wd;
                 if (load_ok) begin
@@ -351,11 +362,13 @@ always @(posedge clk) begin
         cfg_vi_valid <= 1'b0;
         db_valid <= 1'b0;
         bt_wr_valid <= 1'b0;
+        fence_req <= 1'b0;
         filt_valid <= 1'b0;
     end else begin
         cfg_vi_valid <= cfg_vi_valid_next;
         db_valid <= db_valid_next;
         bt_wr_valid <= bt_wr_valid_next;
+        fence_req <= fence_req_next;
         filt_valid <= filt_valid_next;
     end
 end
@@ -403,6 +416,8 @@ always @* begin
                 REG_BT_INDEX[11:0]: rd_value = bt_index_reg;
                 REG_BT_PAGE[11:0]: rd_value = bt_page_reg;
                 REG_BT_OWNER[11:0]: rd_value = bt_owner_reg;
+                REG_BT_FENCE_STATUS[11:0]: rd_value = {4'd0, fence_inflight, 13'd0, fence_err,
+                                                       fence_epoch, fence_busy};
                 REG_VI_SELECT[11:0]: rd_value = vi_sel_reg;
                 REG_VI_OWNER[11:0]: rd_value = {16'd0, w_owner_reg};
                 REG_VI_TXQ_BASE_LO[11:0]: rd_value = w_txq_base_reg[31:0];

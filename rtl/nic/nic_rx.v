@@ -144,6 +144,8 @@ module nic_rx #(
     output wire                     xlat_resp_ready,
     input  wire [ADDR_WIDTH-1:0]    xlat_resp_addr,
     input  wire                     xlat_resp_fault,
+    input  wire                     xlat_resp_epoch,
+    output wire [15:0]              xlat_ret,      // DMA-fence retirements {epoch 1, epoch 0}
 
     // AXI4 read master: descriptor fetch
     output wire [3:0]               m_axi_rd_arid,
@@ -390,6 +392,11 @@ wire            bflt_valid, bflt_ready;
 wire [VI_W-1:0] bflt_vi;
 wire [15:0]     bflt_index;
 
+// DMA-fence retirements of the port's two requesters (each at most 2 per cycle and epoch)
+wire [15:0] desc_xlat_ret, dma_xlat_ret;
+wire        c_epoch;
+assign xlat_ret = {desc_xlat_ret[15:8] + dma_xlat_ret[15:8], desc_xlat_ret[7:0] + dma_xlat_ret[7:0]};
+
 nic_rx_desc_fetch #(
     .DATA_WIDTH(DATA_WIDTH), .ADDR_WIDTH(ADDR_WIDTH), .NUM_VI(NUM_VI), .VI_W(VI_W),
     .CACHE_LOG2(DESC_CACHE_LOG2), .OUTSTANDING_LOG2(DESC_FETCH_LOG2)
@@ -407,6 +414,7 @@ nic_rx_desc_fetch #(
     .xlat_req_len(x_req_len[15:0]),
     .xlat_resp_valid(x_resp_valid[0]), .xlat_resp_ready(x_resp_ready[0]),
     .xlat_resp_addr(xlat_resp_addr), .xlat_resp_fault(xlat_resp_fault),
+    .xlat_resp_epoch(xlat_resp_epoch), .xlat_ret(desc_xlat_ret),
     .m_axi_arid(m_axi_rd_arid), .m_axi_araddr(m_axi_rd_araddr), .m_axi_arlen(m_axi_rd_arlen),
     .m_axi_arsize(m_axi_rd_arsize), .m_axi_arburst(m_axi_rd_arburst),
     .m_axi_arvalid(m_axi_rd_arvalid), .m_axi_arready(m_axi_rd_arready),
@@ -466,10 +474,11 @@ nic_rx_plan #(
     .xlat_req_len(x_req_len[31:16]),
     .xlat_resp_valid(x_resp_valid[1]), .xlat_resp_ready(x_resp_ready[1]),
     .xlat_resp_addr(xlat_resp_addr), .xlat_resp_fault(xlat_resp_fault),
+    .xlat_resp_epoch(xlat_resp_epoch),
     .wflt_valid(wflt_valid), .wflt_ready(wflt_ready), .wflt_vi(wflt_vi), .wflt_index(wflt_index),
     .wflt_epoch(wflt_epoch),
     .m_chunk_valid(c_valid), .m_chunk_ready(c_ready), .m_chunk_addr(c_addr),
-    .m_chunk_off(c_off), .m_chunk_len(c_len), .m_chunk_last(c_last),
+    .m_chunk_off(c_off), .m_chunk_len(c_len), .m_chunk_last(c_last), .m_chunk_epoch(c_epoch),
     .m_verd_valid(v_valid), .m_verd_ready(v_ready), .m_verd_deliver(v_deliver),
     .m_verd_nchunks(v_nchunks), .m_verd_vi(v_vi), .m_verd_len(v_len), .m_verd_flags(v_flags),
     .m_verd_filter(v_filter), .m_verd_index(v_index), .m_verd_ndesc(v_ndesc),
@@ -503,7 +512,8 @@ nic_rx_dma #(
     .s_verd_filter(v_filter), .s_verd_index(v_index), .s_verd_ndesc(v_ndesc),
     .s_verd_epoch(v_epoch),
     .s_chunk_valid(c_valid), .s_chunk_ready(c_ready), .s_chunk_addr(c_addr),
-    .s_chunk_off(c_off), .s_chunk_len(c_len), .s_chunk_last(c_last),
+    .s_chunk_off(c_off), .s_chunk_len(c_len), .s_chunk_last(c_last), .s_chunk_epoch(c_epoch),
+    .xlat_ret(dma_xlat_ret),
     .pkt_rd_en(pkt_rd_en), .pkt_rd_addr(pkt_rd_addr), .pkt_rd_data(pkt_rd_data),
     .pkt_rel_valid(pkt_rel_valid), .pkt_rel_beats(pkt_rel_beats),
     .m_axi_awid(m_axi_wr_awid), .m_axi_awaddr(m_axi_wr_awaddr), .m_axi_awlen(m_axi_wr_awlen),

@@ -72,6 +72,8 @@ module nic_rx_desc_fetch #(
     output wire                     xlat_resp_ready,
     input  wire [ADDR_WIDTH-1:0]    xlat_resp_addr,
     input  wire                     xlat_resp_fault,
+    input  wire                     xlat_resp_epoch,
+    output wire [15:0]              xlat_ret,      // DMA-fence retirements {epoch 1, epoch 0}
 
     // AXI4 read master
     output wire [3:0]               m_axi_arid,
@@ -304,12 +306,21 @@ assign dflt_vi = dflt_vi_reg;
 assign dflt_index = dflt_index_reg;
 assign dflt_epoch = dflt_epoch_reg;
 
-nic_fifo #(.WIDTH(TRK_W+SLOT_W), .DEPTH_LOG2(OUTSTANDING_LOG2)) rtrk_fifo (
+wire rtrk_m_epoch;    // fence epoch of the fetch's translation
+nic_fifo #(.WIDTH(1+TRK_W+SLOT_W), .DEPTH_LOG2(OUTSTANDING_LOG2)) rtrk_fifo (
     .clk(clk), .rst(rst),
-    .s_data({xtrk_m_data, x_slot0}), .s_valid(rtrk_s_valid), .s_ready(rtrk_s_ready),
-    .m_data(rtrk_m_data), .m_valid(rtrk_m_valid), .m_ready(rtrk_m_ready),
+    .s_data({xlat_resp_epoch, xtrk_m_data, x_slot0}), .s_valid(rtrk_s_valid),
+    .s_ready(rtrk_s_ready),
+    .m_data({rtrk_m_epoch, rtrk_m_data}), .m_valid(rtrk_m_valid), .m_ready(rtrk_m_ready),
     .count(rtrk_count)
 );
+
+// DMA fence: a refused translation is done with at once, a fetch at its last beat
+wire ret_x = x_go && xlat_resp_fault;
+assign xlat_ret[7:0] = {6'd0, 1'b0, ret_x && !xlat_resp_epoch} +
+                       {6'd0, 1'b0, rtrk_m_ready && !rtrk_m_epoch};
+assign xlat_ret[15:8] = {6'd0, 1'b0, ret_x && xlat_resp_epoch} +
+                        {6'd0, 1'b0, rtrk_m_ready && rtrk_m_epoch};
 
 always @(posedge clk) begin
     if (x_go && !xlat_resp_fault) begin

@@ -14,6 +14,8 @@
 // always accepted into a FIFO, never back-pressured) are counted against the oldest open frame; when all its bursts have completed, the RX event
 // is offered on ev_* (type RX, consuming the reservation), so the event always follows the data.
 // A B error instead raises a write fault (no event).
+// DMA fence: every chunk's translation is retired (xlat_ret, with the chunk's epoch) when it is
+// discarded or when its burst's B response arrives.
 `timescale 1ns / 1ps
 `default_nettype none
 
@@ -47,6 +49,8 @@ module nic_rx_dma #(
     input  wire [15:0]             s_chunk_off,
     input  wire [12:0]             s_chunk_len,
     input  wire                    s_chunk_last,
+    input  wire                    s_chunk_epoch,
+    output wire [15:0]             xlat_ret,        // {epoch 1, epoch 0} retirements
 
     // packet RAM read port and release
     output wire                    pkt_rd_en,
@@ -196,6 +200,18 @@ nic_fifo #(.WIDTH(1), .DEPTH_LOG2(OUT_LOG2)) b_fifo (
     .m_data(b_err), .m_valid(b_valid), .m_ready(b_fire),
     .count()
 );
+
+// fence epochs of the bursts in flight, in order (at most 2^OUT_LOG2, as out_room allows)
+wire b_arrive = m_axi_bvalid && m_axi_bready;
+wire b_epoch, b_epoch_valid_unused, ep_s_ready_unused;
+nic_fifo #(.WIDTH(1), .DEPTH_LOG2(OUT_LOG2)) ep_fifo (
+    .clk(clk), .rst(rst),
+    .s_data(s_chunk_epoch), .s_valid(l_chunk), .s_ready(ep_s_ready_unused),
+    .m_data(b_epoch), .m_valid(b_epoch_valid_unused), .m_ready(b_arrive),
+    .count()
+);
+assign xlat_ret[7:0] = {7'd0, l_disc_chunk && !s_chunk_epoch} + {7'd0, b_arrive && !b_epoch};
+assign xlat_ret[15:8] = {7'd0, l_disc_chunk && s_chunk_epoch} + {7'd0, b_arrive && b_epoch};
 
 always @(posedge clk) begin
     if (s_verd_valid && s_verd_ready) begin

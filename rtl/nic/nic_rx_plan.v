@@ -78,6 +78,7 @@ module nic_rx_plan #(
     output wire                    xlat_resp_ready,
     input  wire [ADDR_WIDTH-1:0]   xlat_resp_addr,
     input  wire                    xlat_resp_fault,
+    input  wire                    xlat_resp_epoch,
 
     // write-fault requests
     output wire                    wflt_valid,
@@ -93,6 +94,7 @@ module nic_rx_plan #(
     output wire [15:0]             m_chunk_off,
     output wire [12:0]             m_chunk_len,
     output wire                    m_chunk_last,
+    output wire                    m_chunk_epoch,   // DMA-fence epoch of its translation
 
     // verdicts, one per frame in order
     output wire                    m_verd_valid,
@@ -497,11 +499,12 @@ wire [7:0] xc_nch = xc_nch_reg + {7'd0, chunk_push};
 
 // holds every chunk of a frame (the writer starts a frame only after its verdict): at most
 // 2 per descriptor plus one per BOUND of frame, i.e. < 2*32 + 9216/2048 + 1 for 32 descriptors
-nic_rx_fifo #(.WIDTH(ADDR_WIDTH + 16 + 13 + 1), .DEPTH_LOG2(7)) chunk_fifo (
+nic_rx_fifo #(.WIDTH(1 + ADDR_WIDTH + 16 + 13 + 1), .DEPTH_LOG2(7)) chunk_fifo (
     .clk(clk), .rst(rst),
-    .s_data({xlat_resp_addr, xp_off, xp_len, xp_last}), .s_valid(chunk_push),
+    .s_data({xlat_resp_epoch, xlat_resp_addr, xp_off, xp_len, xp_last}), .s_valid(chunk_push),
     .s_ready(chunk_s_ready),
-    .m_data({m_chunk_addr, m_chunk_off, m_chunk_len, m_chunk_last}), .m_valid(m_chunk_valid),
+    .m_data({m_chunk_epoch, m_chunk_addr, m_chunk_off, m_chunk_len, m_chunk_last}),
+    .m_valid(m_chunk_valid),
     .m_ready(m_chunk_ready),
     .count()
 );

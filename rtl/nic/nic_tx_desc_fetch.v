@@ -7,6 +7,8 @@
 // with its ring index. A refused translation reads nothing: in its place, in order, one item
 // with fd_fault=1 and the batch's first index comes out (nic_tx_desc turns it into the fault).
 // Descriptor rings must be 16-byte aligned.
+// DMA fence: every translation is retired (xlat_ret, per epoch) when its tracking entry leaves,
+// i.e. once the burst's last beat has been taken, or the fault item handed out.
 `timescale 1ns / 1ps
 `default_nettype none
 
@@ -47,6 +49,8 @@ module nic_tx_desc_fetch #(
     output wire                       xlat_resp_ready,
     input  wire [ADDR_WIDTH-1:0]      xlat_resp_addr,
     input  wire                       xlat_resp_fault,
+    input  wire                       xlat_resp_epoch,
+    output wire [15:0]                xlat_ret,     // {epoch 1, epoch 0} retirements, 8 bits each
 
     output wire [3:0]                 m_axi_arid,
     output wire [ADDR_WIDTH-1:0]      m_axi_araddr,
@@ -126,13 +130,15 @@ end
 endgenerate
 
 wire [K_W-1:0] trk_out;
+wire           trk_epoch;     // fence epoch of the entry's translation
 wire           trk_valid, trk_pop;
 wire [OUTSTANDING_LOG2:0] trk_count_unused;
-nic_fifo #(.WIDTH(K_W), .DEPTH_LOG2(OUTSTANDING_LOG2)) trk_fifo (
+nic_fifo #(.WIDTH(K_W + 1), .DEPTH_LOG2(OUTSTANDING_LOG2)) trk_fifo (
     .clk(clk), .rst(rst),
-    .s_data({side_out, xlat_resp_fault, x_lane}), .s_valid(ar_fire || x_fault_go),
+    .s_data({xlat_resp_epoch, side_out, xlat_resp_fault, x_lane}), .s_valid(ar_fire || x_fault_go),
     .s_ready(trk_ready),
-    .m_data(trk_out), .m_valid(trk_valid), .m_ready(trk_pop), .count(trk_count_unused));
+    .m_data({trk_epoch, trk_out}), .m_valid(trk_valid), .m_ready(trk_pop),
+    .count(trk_count_unused));
 
 wire [LANE_W-1:0] t_lane0 = trk_out[LANE_W-1:0];
 wire              t_fault = trk_out[LANE_W];
@@ -151,6 +157,7 @@ assign fd_gen = trk_out[K_W-VI_W-1 -: GEN_W];
 assign fd_idx = t_idx + {8'd0, cnt_reg};
 assign trk_pop = fd_fire && d_last;
 assign fd_fault = t_fault;
+assign xlat_ret = {7'd0, trk_pop && trk_epoch, 7'd0, trk_pop && !trk_epoch};
 
 generate
 if (BYTES >= 16) begin : g_wide

@@ -72,6 +72,8 @@ module nic_tx_engine #(
     output wire                      xd_resp_ready,
     input  wire [ADDR_WIDTH-1:0]     xd_resp_addr,
     input  wire                      xd_resp_fault,
+    input  wire                      xd_resp_epoch,
+    output wire [15:0]               xd_ret,       // DMA-fence retirements {epoch 1, epoch 0}
     output wire                      xp_req_valid,
     input  wire                      xp_req_ready,
     output wire [63:0]               xp_req_iova,
@@ -81,6 +83,8 @@ module nic_tx_engine #(
     output wire                      xp_resp_ready,
     input  wire [ADDR_WIDTH-1:0]     xp_resp_addr,
     input  wire                      xp_resp_fault,
+    input  wire                      xp_resp_epoch,
+    output wire [15:0]               xp_ret,
 
     // AXI4 read masters: descriptors (d) and packet data (p), ID 0 each
     output wire [3:0]                d_axi_arid,
@@ -204,6 +208,7 @@ nic_tx_desc_fetch #(
     .xlat_req_owner(xd_req_owner), .xlat_req_len(xd_req_len),
     .xlat_resp_valid(xd_resp_valid), .xlat_resp_ready(xd_resp_ready),
     .xlat_resp_addr(xd_resp_addr), .xlat_resp_fault(xd_resp_fault),
+    .xlat_resp_epoch(xd_resp_epoch), .xlat_ret(xd_ret),
     .m_axi_arid(d_axi_arid), .m_axi_araddr(d_axi_araddr), .m_axi_arlen(d_axi_arlen),
     .m_axi_arsize(d_axi_arsize), .m_axi_arburst(d_axi_arburst), .m_axi_arvalid(d_axi_arvalid),
     .m_axi_arready(d_axi_arready), .m_axi_rdata(d_axi_rdata), .m_axi_rvalid(d_axi_rvalid),
@@ -222,6 +227,7 @@ wire [VI_W-1:0]  trk_vi;
 wire [GEN_W-1:0] trk_gen;
 wire [15:0]      trk_idx;
 wire [7:0]       trk_ndesc;
+wire             trk_xdone, trk_epoch;
 wire [FB_LOG2:0] fb_count;
 wire             beat_done;
 
@@ -238,6 +244,7 @@ nic_tx_rd #(
     .xlat_req_owner(xp_req_owner), .xlat_req_len(xp_req_len),
     .xlat_resp_valid(xp_resp_valid), .xlat_resp_ready(xp_resp_ready),
     .xlat_resp_addr(xp_resp_addr), .xlat_resp_fault(xp_resp_fault),
+    .xlat_resp_epoch(xp_resp_epoch),
     .m_axi_arid(p_axi_arid), .m_axi_araddr(p_axi_araddr), .m_axi_arlen(p_axi_arlen),
     .m_axi_arsize(p_axi_arsize), .m_axi_arburst(p_axi_arburst), .m_axi_arvalid(p_axi_arvalid),
     .m_axi_arready(p_axi_arready),
@@ -245,9 +252,13 @@ nic_tx_rd #(
     .trk_bytes(trk_bytes), .trk_sof(trk_sof), .trk_eof(trk_eof), .trk_fault(trk_fault),
     .trk_abort(trk_abort), .trk_err(trk_err), .trk_vi(trk_vi), .trk_gen(trk_gen),
     .trk_idx(trk_idx), .trk_csum_ip(trk_csum_ip), .trk_csum_l4(trk_csum_l4),
-    .trk_ndesc(trk_ndesc),
+    .trk_ndesc(trk_ndesc), .trk_xdone(trk_xdone), .trk_epoch(trk_epoch),
     .fb_count(fb_count), .beat_done(beat_done)
 );
+
+// a chunk's translation is done with when the aligner has taken its last entry (last R beat)
+wire xp_retire = trk_valid && trk_ready && trk_xdone;
+assign xp_ret = {7'd0, xp_retire && trk_epoch, 7'd0, xp_retire && !trk_epoch};
 
 wire                  al_valid, al_eof, al_abort, al_csum_ip, al_csum_l4;
 wire [DATA_WIDTH-1:0] al_data;

@@ -11,6 +11,10 @@
 // A burst's beats are an upper bound of the buffer beats its bytes will take once packed, so the
 // aligner and the buffer never have to stall the R channel. A zero-beat entry (fault, abort)
 // holds one beat of credit too, for the error record the aligner may write in its place.
+//
+// DMA fence: a chunk's translation is done with once its last entry (last burst, or fault
+// entry) has been consumed by the aligner; that entry says so (trk_xdone) with the
+// translation's fence epoch (trk_epoch).
 `timescale 1ns / 1ps
 `default_nettype none
 
@@ -52,6 +56,7 @@ module nic_tx_rd #(
     output wire                      xlat_resp_ready,
     input  wire [ADDR_WIDTH-1:0]     xlat_resp_addr,
     input  wire                      xlat_resp_fault,
+    input  wire                      xlat_resp_epoch,
 
     output wire [3:0]                m_axi_arid,
     output wire [ADDR_WIDTH-1:0]     m_axi_araddr,
@@ -78,6 +83,8 @@ module nic_tx_rd #(
     output wire                      trk_csum_ip,
     output wire                      trk_csum_l4,
     output wire [7:0]                trk_ndesc,
+    output wire                      trk_xdone,   // the last entry of a translated chunk
+    output wire                      trk_epoch,   // its translation's fence epoch
 
     // credit
     input  wire [FB_LOG2:0]          fb_count,    // beats held by the frame buffer
@@ -213,10 +220,14 @@ wire [T_W-1:0] trk_in = {h_meta, h_sof && b_off_reg == 13'd0, h_eof && (nd_fire 
                          nd_fire ? 13'd0 : b_len};
 wire [T_W-1:0] trk_out;
 wire [TRK_LOG2:0] trk_count_unused;
-nic_fifo #(.WIDTH(T_W), .DEPTH_LOG2(TRK_LOG2)) trk_fifo (
+// abort entries had no translation; a fault entry, or a chunk's last burst, ends one
+wire t_xdone = !h_abort && (nd_fire || b_last);
+nic_fifo #(.WIDTH(T_W + 2), .DEPTH_LOG2(TRK_LOG2)) trk_fifo (
     .clk(clk), .rst(rst),
-    .s_data(trk_in), .s_valid(ar_fire || nd_fire), .s_ready(trk_in_ready),
-    .m_data(trk_out), .m_valid(trk_valid), .m_ready(trk_ready), .count(trk_count_unused));
+    .s_data({t_xdone, xlat_resp_epoch, trk_in}), .s_valid(ar_fire || nd_fire),
+    .s_ready(trk_in_ready),
+    .m_data({trk_xdone, trk_epoch, trk_out}), .m_valid(trk_valid), .m_ready(trk_ready),
+    .count(trk_count_unused));
 
 assign trk_bytes = trk_out[12:0];
 assign trk_lo = trk_out[13 +: OFF_W];

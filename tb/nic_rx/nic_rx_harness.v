@@ -112,7 +112,11 @@ module nic_rx_harness #(
     output wire [31:0]              rsv_count,
 
     input  wire [VI_W-1:0]          cons_rd_vi,
-    output wire [15:0]              cons_rd_index
+    output wire [15:0]              cons_rd_index,
+    // DMA-fence accounting of the RX path (nic_dma_fence, no fence requested): translations
+    // not yet retired, and the sticky over-retirement flag
+    output wire [11:0]              xlat_inflight,
+    output wire                     xlat_acct_err
 );
 
 localparam integer VI_W = $clog2(NUM_VI);
@@ -121,6 +125,8 @@ wire        xlat_req_valid, xlat_req_ready, xlat_resp_valid, xlat_resp_ready, xl
 wire [63:0] xlat_req_iova;
 wire [15:0] xlat_req_owner, xlat_req_len;
 wire [47:0] xlat_resp_addr;
+wire        xlat_resp_epoch, fence_epoch;
+wire [15:0] xlat_ret;
 
 wire            rsv_req_valid;
 wire [VI_W-1:0] rsv_req_vi;
@@ -202,6 +208,7 @@ rx_inst (
     .xlat_req_len(xlat_req_len),
     .xlat_resp_valid(xlat_resp_valid), .xlat_resp_ready(xlat_resp_ready),
     .xlat_resp_addr(xlat_resp_addr), .xlat_resp_fault(xlat_resp_fault),
+    .xlat_resp_epoch(xlat_resp_epoch), .xlat_ret(xlat_ret),
     .m_axi_rd_arid(m_axi_rd_arid), .m_axi_rd_araddr(m_axi_rd_araddr),
     .m_axi_rd_arlen(m_axi_rd_arlen), .m_axi_rd_arsize(m_axi_rd_arsize),
     .m_axi_rd_arburst(m_axi_rd_arburst), .m_axi_rd_arvalid(m_axi_rd_arvalid),
@@ -239,7 +246,15 @@ nic_buf_table #(.PORTS(1), .BUFTBL_LOG2(12), .ADDR_WIDTH(48)) bt_inst (
     .xlat_req_iova(xlat_req_iova), .xlat_req_owner(xlat_req_owner),
     .xlat_req_len(xlat_req_len),
     .xlat_resp_valid(xlat_resp_valid), .xlat_resp_ready(xlat_resp_ready),
-    .xlat_resp_addr(xlat_resp_addr), .xlat_resp_fault(xlat_resp_fault)
+    .xlat_resp_addr(xlat_resp_addr), .xlat_resp_fault(xlat_resp_fault),
+    .epoch(fence_epoch), .xlat_resp_epoch(xlat_resp_epoch)
+);
+
+nic_dma_fence #(.PORTS(1), .RET_PORTS(1)) fence_inst (
+    .clk(clk), .rst(rst),
+    .fence_req(1'b0), .epoch(fence_epoch), .busy(),
+    .acc(xlat_req_valid && xlat_req_ready), .ret(xlat_ret),
+    .inflight(xlat_inflight), .err(xlat_acct_err)
 );
 /* verilator lint_on PINCONNECTEMPTY */
 

@@ -192,6 +192,13 @@ class RxTb:
         for _ in range(cycles):
             await RisingEdge(self.dut.clk)
 
+    async def check_retired(self):
+        """Once idle, every translation the RX path was given has been retired (DMA fence)."""
+        await self.settle(400)
+        inflight = int(self.dut.xlat_inflight.value)
+        assert inflight == 0, f"{inflight} translations never retired: a fence would hang"
+        assert int(self.dut.xlat_acct_err.value) == 0, "a translation was retired twice"
+
     def stats(self) -> dict[str, int]:
         flat = int(self.dut.stats_flat.value)
         return {name: (flat >> (32 * i)) & 0xFFFFFFFF for name, i in STAT.items()}
@@ -446,6 +453,7 @@ async def test_multi_descriptor(dut):
     tb.check_event(tb.events[n0], jumbo, 0, GOOD)
     assert tb.events[n0]["index"] == idx
     assert int(dut.bad_bursts.value) == 0
+    await tb.check_retired()
 
 
 @cocotb.test()
@@ -484,6 +492,7 @@ async def test_bad_input_dropped(dut):
     await tb.send(udp(101))
     await tb.wait_events(3)
     tb.check_event(tb.events[2], udp(101), 0, GOOD)
+    await tb.check_retired()
 
 
 @cocotb.test()
@@ -558,6 +567,7 @@ async def test_evq_full_burst(dut):
     for i, f in enumerate(more):
         tb.check_event(tb.events[2 + i], f, 0, GOOD)
         assert tb.events[2 + i]["index"] == 2 + i
+    await tb.check_retired()
 
 
 @cocotb.test()
@@ -600,6 +610,7 @@ async def test_fifo_overflow_drops(dut):
     await tb.send(udp(333))
     await tb.wait_events(n0 + 1)
     tb.check_event(tb.events[n0], udp(333), 0, GOOD)
+    await tb.check_retired()
 
 
 def udp_dst_port(frame: bytes) -> int:
@@ -665,6 +676,7 @@ async def test_faults_isolated(dut):
     await tb.send(udp(300, 9000))
     await tb.wait_events(n + 5)
     tb.check_event(tb.events[n + 4], udp(300, 9000), 1, GOOD | L.RXF_FILTER_HIT, 0)
+    await tb.check_retired()
 
 
 @cocotb.test()
@@ -693,6 +705,7 @@ async def test_event_backpressure_random(dut):
     for f, vi in frames:
         ev = by_vi[vi].pop(0)
         tb.check_event(ev, f, vi, GOOD | (L.RXF_FILTER_HIT if vi else 0), 0 if vi else 0xFFFF)
+    await tb.check_retired()
 
 
 async def run_stream(dut, n: int, size: int, paced: bool, latency: int):

@@ -15,7 +15,7 @@ from host.driver.kernel import Filter
 from host.driver.vi import Vi
 from host.layout import PAGE_SIZE
 from host.udpsend import Flow, UdpSender
-from tb.env import NicBench, now_ns
+from tb.env import CLOCK_NS, NicBench, now_ns
 from tb.scenarios.apps import DEFAULT_FLOW, TxApp, parse_udp, udp_payload
 
 SIM_TOP = "tb_nic"  # the sim top these tests run on (tb/scenario_info.py)
@@ -264,3 +264,187 @@ async def a_vi_faulted_by_a_bad_rx_descriptor_recovers_after_reset(dut):
     assert got == early + list(range(100, 120)), got
     assert early == sorted(set(early)) and all(16 <= seq < 32 for seq in early), early
     assert (await host.kernel.vi_status(res.vi))["faulted"] == 0
+
+
+def to_host(port: int, payload: bytes) -> bytes:
+    """A UDP frame from the wire to the host's address, to ``port``."""
+    return bytes(Ether(src="02:00:00:00:00:02", dst="02:00:00:00:00:01") /
+                 IP(src="198.18.0.2", dst="198.18.0.1") / UDP(sport=5000, dport=port) / payload)
+
+
+HEIR_BYTES = b"HEIR" * (PAGE_SIZE // 4)  # what the next owner writes into every page it gets
+
+
+class Heir:
+    """A process that takes every page the OS frees, at once, and fills it with its own bytes:
+    the next owner of whatever a dying process leaves."""
+
+    def __init__(self, host):
+        self.os = host.os
+        self.proc = host.os.spawn("heir")
+        self.pages: dict[int, int] = {}  # physical page -> its virtual address here
+
+    def take_free(self) -> int:
+        n = self.os.phys.free_pages
+        if n:
+            va = self.proc.mmap_anonymous(n * PAGE_SIZE)
+            for i, pa in enumerate(self.proc.physical_pages(va, n * PAGE_SIZE)):
+                self.proc.write(va + i * PAGE_SIZE, HEIR_BYTES)
+                self.pages[pa] = va + i * PAGE_SIZE
+        return n
+
+    def overwritten(self) -> list[int]:
+        """Its pages that no longer hold exactly what it wrote."""
+        return [pa for pa, va in self.pages.items()
+                if self.proc.read(va, PAGE_SIZE) != HEIR_BYTES]
+
+
+SLOW_DMA_CYCLES = 10_000  # 40 us: DMA stays in flight longer than the driver takes to unregister
+
+
+def slow_memory(dut) -> None:
+    """Host memory answers reads and acknowledges writes 40 us after the request (from now on),
+    so DMA issued before an invalidation is still in flight after every register write of the
+    teardown has been taken: only the NIC's fence can tell when it is over."""
+    dut.dma_read_latency.value = SLOW_DMA_CYCLES
+    dut.dma_write_latency.value = SLOW_DMA_CYCLES
+
+
+async def fence_status(host) -> dict[str, int]:
+    st = await host.bus.read32(L.PRIV_REG["BT_FENCE_STATUS"])
+    return {"busy": st & 1, "epoch": (st >> 1) & 1, "error": (st >> 2) & 1,
+            "inflight": (st >> 16) & 0xFFF}
+
+
+@cocotb.test(timeout_time=5_000, timeout_unit="us")
+async def a_process_that_dies_under_traffic_leaks_nothing_to_the_next_owner(dut):
+    """A process dies while the NIC writes jumbo frames into its buffers and reads its frames
+    for the wire. Another process takes every page the moment the OS frees it. The dying
+    process's pages reach it only after the NIC's DMA fence has completed, so nothing meant for
+    the dead process lands in the heir's pages and none of the heir's bytes reach the wire,
+    although the NIC was still moving the dead process's data when it died."""
+    bench = await NicBench.start(dut, os_stack=False)
+    host = bench.host
+    dying = TxApp(host, "dying", 9005, txq=256, buffers=128, rx_buffers=64, rxq=64)
+    host.kernel.insert_filter(Filter(L.IPPROTO_UDP, "198.18.0.1", 9005), dying.vi.vi)
+    its_pages = {pa for reg in host.kernel.registrations_of(dying.proc) for pa in reg.pages}
+    heir = Heir(host)
+    heir.take_free()  # from now on only pages the OS frees can reach the heir
+    await bench.settle()
+    slow_memory(dut)
+    host.dma_log.enable()
+    host.dma_log.drain()
+
+    for seq in range(128):
+        dying.send(seq.to_bytes(4, "big") + b"\xAA" * 1396)
+    dying.vi.tx_push()
+    for seq in range(24):
+        bench.rx_wire.inject(to_host(9005, seq.to_bytes(4, "big") + bytes(7996)))
+    await bench.wait_until(lambda: bench.tx_wire.counters()["frames_in"] >= 8 and
+                           bench.rx_wire.counters()["frames_out"] >= 4, 200_000,
+                           "both directions under way")
+    t_exit = now_ns()
+    host.os.exit(dying.proc)
+    assert not heir.take_free(), "a page of the dead process was free before its DMA fence"
+    for _ in range(800):  # the heir grabs pages as they come free, for 80 us
+        heir.take_free()
+        await bench.cycles(25)
+    await host.fences_done()
+    heir.take_free()
+    await Timer(20, unit="us")
+    assert its_pages <= set(heir.pages), "the dead process's pages never went back to the OS"
+    late = [a for a in host.dma_log.drain() if a.cycle * CLOCK_NS > t_exit and
+            a.addr & ~(PAGE_SIZE - 1) in its_pages]
+    assert late, "no DMA was in flight to the dying process's pages: this proves nothing"
+    assert not heir.overwritten(), "a write meant for the dead process landed in the heir's page"
+    frames = bench.tx_wire.captured()
+    assert not [f for f in frames if b"HEIR" in f.data], "the heir's bytes reached the wire"
+    st = await fence_status(host)
+    assert st == dict(st, busy=0, error=0, inflight=0), st
+
+
+@cocotb.test(timeout_time=2_000, timeout_unit="us")
+async def every_translation_is_retired_once_the_nic_is_idle(dut):
+    """The fence's accounting balances after traffic of every kind (TX, RX, events, refused
+    translations on both paths, a faulted VI, a reset): nothing in flight, no error, and a
+    fence started on the idle NIC completes at once."""
+    bench = await NicBench.start(dut, os_stack=False)
+    host = bench.host
+    app = TxApp(host, "app", 9006, rx_buffers=32, rxq=64)
+    host.kernel.insert_filter(Filter(L.IPPROTO_UDP, "198.18.0.1", 9006), app.vi.vi)
+    other = host.os.spawn("other")
+    foreign = BufferPool(host.kernel, other, 4)
+    bad = Vi(host.kernel.alloc_vi(host.os.spawn("bad"), txq_entries=16, rxq_entries=16))
+    host.kernel.insert_filter(Filter(L.IPPROTO_UDP, "198.18.0.1", 9007), bad.vi)
+    bad.rx_post(foreign.buffers[0].iova, 2048)  # RX write fault
+    bad.rx_push()
+    bad.tx_post([(foreign.buffers[1].iova, 100)])  # TX read fault
+    bad.tx_push()
+    await bench.settle()  # the filters are in place before the frames arrive
+    for seq in range(40):
+        app.send(seq.to_bytes(4, "big") + bytes(600))
+    app.vi.tx_push()
+
+    for size in (60, 1000, 5000, 9000):
+        bench.rx_wire.inject(to_host(9006, bytes(size)))
+    bench.rx_wire.inject(to_host(9007, bytes(300)))
+    await app.receive(bench, 4)
+    await app.drain(bench)
+    await bench.wait_until(lambda: (bad.poll(), bad.fault is not None)[1], 50_000,
+                           "the bad VI's fault", wake=host.write_bursts)
+    await bad.reset(host.kernel)
+    await bench.settle()
+    await Timer(10, unit="us")
+    st = await fence_status(host)
+    assert st == dict(st, busy=0, error=0, inflight=0), st
+    host.bus.write32(L.PRIV_REG["BT_FENCE"], 1)
+    after = await fence_status(host)
+    assert after["busy"] == 0 and after["epoch"] != st["epoch"], (st, after)
+
+
+@cocotb.test(timeout_time=2_000, timeout_unit="us")
+async def a_dma_fence_completes_only_after_dma_through_the_old_entries(dut):
+    """A process's buffer-table entries are removed while the NIC reads its frames for the wire
+    and writes jumbo frames into its buffers. The DMA fence started after the invalidation
+    reports busy while DMA that translated the old entries is still under way, and once it
+    reports done the NIC issues no more DMA to those pages."""
+    bench = await NicBench.start(dut, os_stack=False)
+    host = bench.host
+    app = TxApp(host, "app", 9008, txq=256, buffers=128, rx_buffers=64, rxq=64)
+    host.kernel.insert_filter(Filter(L.IPPROTO_UDP, "198.18.0.1", 9008), app.vi.vi)
+    regs = host.kernel.registrations_of(app.proc)
+    pages = {pa for reg in regs for pa in reg.pages}
+    await bench.settle()
+    slow_memory(dut)
+    host.dma_log.enable()
+    host.dma_log.drain()
+    for seq in range(128):
+        app.send(seq.to_bytes(4, "big") + bytes(1396))
+    app.vi.tx_push()
+    for seq in range(24):
+        bench.rx_wire.inject(to_host(9008, seq.to_bytes(4, "big") + bytes(7996)))
+    await bench.wait_until(lambda: bench.tx_wire.counters()["frames_in"] >= 8 and
+                           bench.rx_wire.counters()["frames_out"] >= 4, 200_000,
+                           "both directions under way")
+    for reg in regs:
+        host.kernel.unregister_memory(reg.iova, reg.length)  # each ends with a BT_FENCE write
+    await host.bus.flush()
+    t_invalidated = now_ns()
+    busy_reads = 0
+    while (await fence_status(host))["busy"]:
+        busy_reads += 1
+    t_done = now_ns()
+    await host.fences_done()
+    await Timer(20, unit="us")
+    log = [a for a in host.dma_log.drain() if a.addr & ~(PAGE_SIZE - 1) in pages]
+
+    def answered_ns(a) -> float:  # read data returned, write acknowledged: not before this
+        return (a.cycle + SLOW_DMA_CYCLES) * CLOCK_NS
+
+    in_flight = [a for a in log if a.cycle * CLOCK_NS < t_invalidated < answered_ns(a)]
+    assert in_flight, "no DMA to the old pages was in flight at the invalidation: proves nothing"
+    assert busy_reads, "the fence reported done at once although DMA was under way"
+    early = [a for a in log if answered_ns(a) > t_done]
+    assert not early, f"the fence completed before DMA to the old pages was answered: {early[:4]}"
+    st = await fence_status(host)
+    assert st == dict(st, busy=0, error=0, inflight=0), st
