@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 JOBS ?= 2
 
-.PHONY: setup test demo lint waves bench gen check-gen clean
+.PHONY: setup test demo lint prove waves bench gen check-gen clean
 
 setup: $(STAMP)
 
@@ -27,6 +27,10 @@ bench: setup
 
 lint: setup
 	$(VENV)/bin/nicsim lint
+
+# the formal proof of DMA isolation (SymbiYosys + Yices, about a minute; make test runs it too)
+prove: setup
+	$(PY) -m tb.prove
 
 # open the newest waveform written by a run with WAVES=1, with the view of its flow
 waves: setup

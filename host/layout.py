@@ -61,7 +61,8 @@ PRIV_REGS = [
     Reg("BT_FENCE", 0x030, "WO", "any write starts a DMA fence: it completes once no DMA that "
         "used a translation looked up before the write is still in flight"),
     Reg("BT_FENCE_STATUS", 0x034, "RO", "[0] fence in progress, [1] current fence epoch, "
-        "[2] accounting error (sticky), [27:16] translations in flight of the current epoch"),
+        "[2] accounting error (sticky), [3] a further fence queued, [15:4] translations the "
+        "fence waits for (previous epoch), [27:16] translations in flight of the current epoch"),
     # VI setup window: select a VI, stage its configuration, then write VI_COMMIT
     Reg("VI_SELECT", 0x040, "RW", "VI whose configuration the window shows"),
     Reg("VI_OWNER", 0x044, "RW", "[15:0] owner tag every DMA of this VI is checked against"),

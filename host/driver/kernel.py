@@ -246,7 +246,7 @@ class KernelDriver:
             if not st & 1:
                 return
         raise NicError(f"DMA fence still running after {self.FENCE_POLLS} status reads "
-                       f"({st >> 16 & 0xFFF} translations in flight in the new epoch)")
+                       f"({st >> 4 & 0xFFF} translations of the fenced epoch in flight)")
 
     async def complete_fences(self) -> int:
         """Wait for the DMA fence of every removed registration and unpin their pages;

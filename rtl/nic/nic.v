@@ -160,7 +160,8 @@ wire [15:0]     rx_sts_rx_cons;  // consumer index of the selected VI's RX ring
 wire [4:0]      stat_rd_index;
 wire [31:0]     stat_rd_data;
 wire            fence_req, fence_busy, fence_epoch, fence_err;
-wire [11:0]     fence_inflight;
+wire [11:0]     fence_inflight, fence_waiting;
+wire            fence_queued;
 
 
 
@@ -186,7 +187,8 @@ nic_regs #(
     .bt_wr_valid(bt_wr_valid), .bt_wr_index(bt_wr_index), .bt_wr_page(bt_wr_page),
     .bt_wr_owner(bt_wr_owner), .bt_wr_entry_valid(bt_wr_entry_valid),
     .fence_req(fence_req), .fence_busy(fence_busy), .fence_epoch(fence_epoch),
-    .fence_err(fence_err), .fence_inflight(fence_inflight),
+    .fence_err(fence_err), .fence_inflight(fence_inflight), .fence_waiting(fence_waiting),
+    .fence_queued(fence_queued),
     .filt_valid(filt_valid), .filt_index(filt_index), .filt_ctrl(filt_ctrl),
     .filt_local_ip(filt_local_ip), .filt_ports(filt_ports), .filt_remote_ip(filt_remote_ip),
     .ctrl_tx_enable(ctrl_tx_enable), .ctrl_rx_enable(ctrl_rx_enable), .mac_addr(mac_addr),
@@ -244,7 +246,7 @@ nic_dma_fence #(.PORTS(BT_PORTS), .RET_PORTS(4), .RET_W(8), .CNT_W(12)) fence_in
     .clk(clk), .rst(rst),
     .fence_req(fence_req), .epoch(fence_epoch), .busy(fence_busy),
     .acc(xl_req_valid & xl_req_ready), .ret({rx_ret, ev_ret, xp_ret, xd_ret}),
-    .inflight(fence_inflight), .err(fence_err)
+    .inflight(fence_inflight), .waiting(fence_waiting), .queued(fence_queued), .err(fence_err)
 );
 
 // ------------------------------------------------------------------------------ DMA arbiters

@@ -67,6 +67,14 @@ genvar p;
 generate
 for (p = 0; p < PORTS; p = p + 1) begin : port
     reg [ENT_W-1:0] ram [0:ENTRIES-1];
+    // every entry starts invalid (FPGA RAM initialisation; the reset does not walk the table),
+    // so nothing can be translated before the driver has written an entry
+    integer j;
+    initial begin
+        for (j = 0; j < ENTRIES; j = j + 1) begin
+            ram[j] = {ENT_W{1'b0}};
+        end
+    end
 
     wire [63:0] iova = xlat_req_iova[p*64 +: 64];
     wire [15:0] owner = xlat_req_owner[p*16 +: 16];
@@ -117,6 +125,51 @@ for (p = 0; p < PORTS; p = p + 1) begin : port
             s1_valid_reg <= s1_valid_next;
         end
     end
+
+`ifdef FORMAL
+    // Specification of the check, proved by tb/formal/nic_isolation.sby. f_idx is any entry
+    // (the solver's choice, fixed): the table holds exactly what the driver last wrote to it,
+    // and the response to a lookup of it follows from those contents and the request alone:
+    // refused unless the IOVA lies in the table, the access within its 4 KiB page, and the
+    // entry is valid and owned by the requester; if granted, the address is the entry's page
+    // at the request's offset.
+    (* anyconst *) reg [BUFTBL_LOG2-1:0] f_idx;
+    reg [ENT_W-1:0]   f_written = {ENT_W{1'b0}};   // the table starts all invalid
+    reg               f_pending = 1'b0;           // the lookup stage holds a lookup of f_idx
+    reg               f_ok;
+    reg [STORE_W-1:0] f_page;
+    reg [11:0]        f_off;
+    wire f_in_table = iova[63:BUFTBL_LOG2+12] == 0;
+    wire f_in_page = {5'd0, iova[11:0]} + {1'b0, len} <= 17'd4096;
+    always @(posedge clk) begin
+        if (bt_wr_valid && bt_wr_index == f_idx) begin
+            f_written <= wr_entry;
+        end
+        if (rst) begin
+            f_pending <= 1'b0;
+        end else if (adv) begin
+            f_pending <= xlat_req_valid[p] && iova[BUFTBL_LOG2+11:12] == f_idx;
+        end
+        if (adv) begin
+            // the entry as it was before any write in this cycle (the RAM reads it so too)
+            f_ok <= f_in_table && f_in_page && f_written[ENT_W-1] &&
+                    f_written[STORE_W +: 16] == owner;
+            f_page <= f_written[STORE_W-1:0];
+            f_off <= iova[11:0];
+        end
+    end
+    always @(*) begin
+        assert (ram[f_idx] == f_written);
+        if (f_pending) begin
+            assert (s1_valid_reg);
+            assert (xlat_resp_fault[p] == !f_ok);
+            if (f_ok) begin
+                assert (xlat_resp_addr[p*ADDR_WIDTH +: ADDR_WIDTH] ==
+                        {{(PAGE_W-STORE_W){1'b0}}, f_page, f_off});
+            end
+        end
+    end
+`endif
 end
 endgenerate
 

@@ -40,6 +40,8 @@ module nic_dma_fence #(
     input  wire [RET_PORTS*2*RET_W-1:0] ret,
 
     output wire [CNT_W-1:0]          inflight,    // translations in flight of the current epoch
+    output wire [CNT_W-1:0]          waiting,     // of the previous epoch (what a fence waits for)
+    output wire                      queued,      // a fence waits for the previous one to complete
     output wire                      err          // sticky: an epoch retired more than it took
 );
 
@@ -86,6 +88,8 @@ wire flip = (fence_req || pend_reg) && old_idle;
 assign epoch = epoch_reg;
 assign busy = pend_reg || !old_idle;
 assign inflight = cnt_reg[epoch_reg];
+assign waiting = cnt_reg[!epoch_reg];
+assign queued = pend_reg;
 assign err = err_reg;
 
 always @(posedge clk) begin

@@ -83,6 +83,8 @@ module nic_regs #(
     input  wire                        fence_epoch,
     input  wire                        fence_err,
     input  wire [11:0]                 fence_inflight,
+    input  wire [11:0]                 fence_waiting,
+    input  wire                        fence_queued,
 
     // filter-table write
     output reg                         filt_valid,
@@ -416,8 +418,9 @@ always @* begin
                 REG_BT_INDEX[11:0]: rd_value = bt_index_reg;
                 REG_BT_PAGE[11:0]: rd_value = bt_page_reg;
                 REG_BT_OWNER[11:0]: rd_value = bt_owner_reg;
-                REG_BT_FENCE_STATUS[11:0]: rd_value = {4'd0, fence_inflight, 13'd0, fence_err,
-                                                       fence_epoch, fence_busy};
+                REG_BT_FENCE_STATUS[11:0]: rd_value = {4'd0, fence_inflight, fence_waiting,
+                                                       fence_queued, fence_err, fence_epoch,
+                                                       fence_busy};
                 REG_VI_SELECT[11:0]: rd_value = vi_sel_reg;
                 REG_VI_OWNER[11:0]: rd_value = {16'd0, w_owner_reg};
                 REG_VI_TXQ_BASE_LO[11:0]: rd_value = w_txq_base_reg[31:0];

@@ -254,7 +254,7 @@ nic_dma_fence #(.PORTS(1), .RET_PORTS(1)) fence_inst (
     .clk(clk), .rst(rst),
     .fence_req(1'b0), .epoch(fence_epoch), .busy(),
     .acc(xlat_req_valid && xlat_req_ready), .ret(xlat_ret),
-    .inflight(xlat_inflight), .err(xlat_acct_err)
+    .inflight(xlat_inflight), .waiting(), .queued(), .err(xlat_acct_err)
 );
 /* verilator lint_on PINCONNECTEMPTY */
 

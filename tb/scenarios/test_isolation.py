@@ -313,7 +313,7 @@ def slow_memory(dut) -> None:
 async def fence_status(host) -> dict[str, int]:
     st = await host.bus.read32(L.PRIV_REG["BT_FENCE_STATUS"])
     return {"busy": st & 1, "epoch": (st >> 1) & 1, "error": (st >> 2) & 1,
-            "inflight": (st >> 16) & 0xFFF}
+            "queued": (st >> 3) & 1, "waiting": (st >> 4) & 0xFFF, "inflight": (st >> 16) & 0xFFF}
 
 
 @cocotb.test(timeout_time=5_000, timeout_unit="us")
