@@ -6,6 +6,7 @@ sim_speed (wall clock of this machine)."""
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections import defaultdict
 
@@ -43,6 +44,32 @@ def _run_model(data_width, latency, tests, partial, ext_mem, top, module, **env)
     name = module.rsplit(".", 1)[-1]
     STEPS.run(model, module, tests, extra_env=extra,
               results_name=f"{name}-{data_width}-{latency}-{int(ext_mem)}")
+
+
+# frames of the receive-path fuzz: about 11 ms of this machine's time each (scapy builds and
+# checks every frame, and the harness runs Python per beat), so 20,000 take some 4 minutes;
+# NICSIM_RXFUZZ_FRAMES=100000 runs the issue's full count (about 18 minutes)
+RX_FUZZ_FRAMES = 20_000
+
+
+def _rx_fuzz(partial, frames: int = RX_FUZZ_FRAMES, seed: int = 1) -> None:
+    """Differential fuzz of the receive path on the RX unit model (tb/nic_rx/bench_rx_fuzz.py):
+    records rx_parser_mismatches. NICSIM_RXFUZZ_FRAMES and NICSIM_RXFUZZ_SEED override."""
+    from tb.nic_rx.model import rx_harness_spec
+
+    frames = int(os.environ.get("NICSIM_RXFUZZ_FRAMES", frames))
+    seed = int(os.environ.get("NICSIM_RXFUZZ_SEED", seed))
+
+    try:
+        model = STEPS.model(rx_harness_spec(512))
+        STEPS.run(model, "tb.nic_rx.bench_rx_fuzz", "rx_parser_fuzz",
+                  extra_env={"NICSIM_BENCH_OUT": str(partial),
+                             "NICSIM_RXFUZZ_FRAMES": str(frames),
+                             "NICSIM_RXFUZZ_SEED": str(seed)},
+                  results_name="bench_rx_fuzz")
+    except Exception as exc:  # noqa: BLE001 - reported at the end, as _run does
+        FAILURES.append(f"rx fuzz ({frames} frames, seed {seed}): {exc}")
+        print(f"bench: FAILED {FAILURES[-1]}")
 
 
 def append_record(partial, metric: str, value: float, unit: str, **params) -> None:
@@ -102,7 +129,7 @@ def main(args) -> int:
     sizes = "60,256,1514" if quick else "60,128,256,512,1024,1514,4096,9000"
     widths = (512,) if quick else (64, 512)
     latencies = (125,) if quick else (0, 125, 500)
-    runs = len(widths) * len(latencies) + len(latencies) + 1 + 3  # as listed below
+    runs = len(widths) * len(latencies) + len(latencies) + 1 + 1 + 3  # as listed below
     STEPS = Steps("bench", 2 * runs, getattr(args, "verbose", False))
     for dw in widths:
         for lat in latencies:
@@ -116,6 +143,7 @@ def main(args) -> int:
     _run(512, 125, ["tcp_bulk_transfer"], partial, top="tb_two_hosts", module=TCP)
     append_record(partial, "stack_cost_per_segment", round(stack_cost_per_segment(), 2), "us",
             device="pipe", mss=1460)
+    _rx_fuzz(partial, 5_000 if quick else RX_FUZZ_FRAMES)
     _run(512, 125, ["sim_speed"], partial, NICSIM_BENCH_MEMORY="dpi")
     _run(64, 125, ["sim_speed"], partial, NICSIM_BENCH_MEMORY="dpi")
     _run(64, 125, ["sim_speed"], partial, ext_mem=True, NICSIM_BENCH_MEMORY="axiram")

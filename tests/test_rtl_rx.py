@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from tb.runner import ROOT, RTL_DIR, ModelSpec, build
+from tb.nic_rx.model import rx_harness_spec
+from tb.runner import build
 
 pytestmark = pytest.mark.sim
 
-RX_SOURCES = [
-    "nic_rx.v", "nic_rx_parser.v", "nic_rx_csum.v", "nic_rx_pkt_ram.v", "nic_rx_fifo.v",
-    "nic_filter.v", "nic_rx_desc_fetch.v", "nic_rx_plan.v", "nic_rx_dma.v", "nic_rx_xlat_mux.v",
-    "nic_fifo.v", "nic_buf_table.v", "nic_dma_fence.v",
-]
-
-
 def rx_model(data_width: int):
-    harness = ROOT / "tb" / "nic_rx" / "nic_rx_harness.v"
-    sources = (harness,) + tuple(RTL_DIR / s for s in RX_SOURCES)
-    return build(ModelSpec(top="nic_rx_harness", sources=sources,
-                           parameters=(("DATA_WIDTH", data_width),), includes=(RTL_DIR,),
-                           timing=False))
+    return build(rx_harness_spec(data_width))
 
 
 @pytest.mark.xdist_group("rtl_rx_64")
@@ -33,3 +25,17 @@ def test_nic_rx_64():
 def test_nic_rx_512():
     """Every cocotb test of tb/nic_rx/test_nic_rx.py at DATA_WIDTH 512 (incl. line rate)."""
     rx_model(512).run("tb.nic_rx.test_nic_rx", results_name="results_rx_512")
+
+
+@pytest.mark.xdist_group("rtl_rx_512")
+def test_rx_fuzz_bench_record(tmp_path):
+    """make bench's streamed receive fuzz, bounded to 300 frames: its record says how many
+    frames, which seed, and no mismatch."""
+    out = tmp_path / "bench.jsonl"
+    rx_model(512).run("tb.nic_rx.bench_rx_fuzz", results_name="results_rx_fuzz_bench",
+                      extra_env={"NICSIM_BENCH_OUT": str(out), "NICSIM_RXFUZZ_FRAMES": "300",
+                                 "NICSIM_RXFUZZ_SEED": "5"})
+    (record,) = [json.loads(line) for line in out.read_text().splitlines()]
+    assert record["metric"] == "rx_parser_mismatches"
+    assert record["params"] == {"frames": 300, "seed": 5, "data_width": 512}
+    assert record["value"] == 0
