@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 JOBS ?= 2
 
-.PHONY: setup test demo lint prove waves bench gen check-gen clean
+.PHONY: setup test demo lint prove synth waves bench gen check-gen clean
 
 setup: $(STAMP)
 
@@ -27,6 +27,11 @@ bench: setup
 
 lint: setup
 	$(VENV)/bin/nicsim lint
+
+# the NIC synthesized for an ECP5 (Yosys from PyPI), DATA_WIDTH 64 unless SYNTH_ARGS says
+# otherwise (--data-width 512): counts in build/synth/
+synth: setup
+	$(PY) -m tb.synth $(SYNTH_ARGS)
 
 # the formal proof of DMA isolation (SymbiYosys + Yices, about a minute; make test runs it too)
 prove: setup
