@@ -3,9 +3,10 @@ the resource counts it comes to (DATA_WIDTH 64 by default; ``--data-width`` choo
 
 ``synth_ecp5`` maps memories to block RAM (DP16KD) or distributed RAM (TRELLIS_DPR16X4) where
 it can, so per-VI state stays RAM rather than flip-flops (a generic ``synth`` of the 512-bit
-NIC maps every memory to flops and did not finish in the WebAssembly Yosys's 4 GiB). Before mapping, the design must elaborate clean (tb/synthcheck.py:
-no latch, conflicting or missing driver, or logic loop). Results go to build/synth/: the
-netlist (JSON, for nextpnr) and ``synth-<width>.json`` with the counts.
+NIC maps every memory to flops and did not finish in the WebAssembly Yosys's 4 GiB). Before
+mapping, the design must elaborate clean (tb/synthcheck.py: no latch, conflicting or missing
+driver, or logic loop). Results go to build/synth/: the netlist (JSON, for nextpnr) and
+``synth-<width>.json`` with the counts.
 """
 
 from __future__ import annotations
