@@ -272,6 +272,19 @@ def to_host(port: int, payload: bytes) -> bytes:
                  IP(src="198.18.0.2", dst="198.18.0.1") / UDP(sport=5000, dport=port) / payload)
 
 
+async def flood_both_ways(bench, app: TxApp, fill: bytes) -> None:
+    """128 frames of 1442 bytes posted by ``app`` for the wire and 24 jumbo frames to its port
+    from the wire; returns once both directions are under way."""
+    for seq in range(128):
+        app.send(seq.to_bytes(4, "big") + fill * 1396)
+    app.vi.tx_push()
+    for seq in range(24):
+        bench.rx_wire.inject(to_host(app.port, seq.to_bytes(4, "big") + bytes(7996)))
+    await bench.wait_until(lambda: bench.tx_wire.counters()["frames_in"] >= 8 and
+                           bench.rx_wire.counters()["frames_out"] >= 4, 200_000,
+                           "both directions under way")
+
+
 HEIR_BYTES = b"HEIR" * (PAGE_SIZE // 4)  # what the next owner writes into every page it gets
 
 
@@ -335,14 +348,7 @@ async def a_process_that_dies_under_traffic_leaks_nothing_to_the_next_owner(dut)
     host.dma_log.enable()
     host.dma_log.drain()
 
-    for seq in range(128):
-        dying.send(seq.to_bytes(4, "big") + b"\xAA" * 1396)
-    dying.vi.tx_push()
-    for seq in range(24):
-        bench.rx_wire.inject(to_host(9005, seq.to_bytes(4, "big") + bytes(7996)))
-    await bench.wait_until(lambda: bench.tx_wire.counters()["frames_in"] >= 8 and
-                           bench.rx_wire.counters()["frames_out"] >= 4, 200_000,
-                           "both directions under way")
+    await flood_both_ways(bench, dying, b"\xAA")
     t_exit = now_ns()
     host.os.exit(dying.proc)
     assert not heir.take_free(), "a page of the dead process was free before its DMA fence"
@@ -418,14 +424,7 @@ async def a_dma_fence_completes_only_after_dma_through_the_old_entries(dut):
     slow_memory(dut)
     host.dma_log.enable()
     host.dma_log.drain()
-    for seq in range(128):
-        app.send(seq.to_bytes(4, "big") + bytes(1396))
-    app.vi.tx_push()
-    for seq in range(24):
-        bench.rx_wire.inject(to_host(9008, seq.to_bytes(4, "big") + bytes(7996)))
-    await bench.wait_until(lambda: bench.tx_wire.counters()["frames_in"] >= 8 and
-                           bench.rx_wire.counters()["frames_out"] >= 4, 200_000,
-                           "both directions under way")
+    await flood_both_ways(bench, app, b"\0")
     for reg in regs:
         host.kernel.unregister_memory(reg.iova, reg.length)  # each ends with a BT_FENCE write
     await host.bus.flush()
