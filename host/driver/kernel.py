@@ -234,19 +234,27 @@ class KernelDriver:
     # beyond any DMA's latency (a read of the status register takes some 15 cycles)
     FENCE_POLLS = 20_000
 
+    async def fence_status(self) -> dict[str, int]:
+        """BT_FENCE_STATUS decoded (the status read does not pass the writes posted before
+        it): a fence in progress, the current epoch, the sticky accounting error, a queued
+        fence, the translations the fence waits for and those of the current epoch."""
+        st = await self.bus.read32(L.PRIV_REG["BT_FENCE_STATUS"])
+        return {"busy": st & 1, "epoch": (st >> 1) & 1, "error": (st >> 2) & 1,
+                "queued": (st >> 3) & 1, "waiting": (st >> 4) & 0xFFF,
+                "inflight": (st >> 16) & 0xFFF}
+
     async def wait_fence(self) -> None:
-        """Wait until every DMA fence started so far has completed (BT_FENCE_STATUS bit 0
-        clear): no DMA that used a translation looked up before the last BT_FENCE write is
-        still in flight. The status read does not pass the writes posted before it."""
+        """Wait until every DMA fence started so far has completed: no DMA that used a
+        translation looked up before the last BT_FENCE write is still in flight."""
         for _ in range(self.FENCE_POLLS):
-            st = await self.bus.read32(L.PRIV_REG["BT_FENCE_STATUS"])
-            if st & 0b100:
+            st = await self.fence_status()
+            if st["error"]:
                 raise NicError("DMA fence accounting error: an engine retired a translation "
                                "it was never given, so fences cannot be trusted")
-            if not st & 1:
+            if not st["busy"]:
                 return
         raise NicError(f"DMA fence still running after {self.FENCE_POLLS} status reads "
-                       f"({st >> 4 & 0xFFF} translations of the fenced epoch in flight)")
+                       f"({st['waiting']} translations of the fenced epoch in flight)")
 
     async def complete_fences(self) -> int:
         """Wait for the DMA fence of every removed registration and unpin their pages;

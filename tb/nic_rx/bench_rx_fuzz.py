@@ -17,11 +17,10 @@ import os
 import cocotb
 from cocotb.triggers import RisingEdge, Timer
 
-from tb.nic_rx.test_nic_rx import BAD, DROPS, FUZZ_FILTERS, MAC, setup
+from tb.nic_rx.test_nic_rx import BAD, DROPS, FUZZ_FILTERS, MAC, fuzz_setup, repost
 from tb.rxref import expect, frames
 
 WINDOW = 8      # frames sent and not yet resolved (delivered or counted as a drop)
-POSTED = 40     # RX buffers kept posted per VI
 CREDITS = 1000  # event-queue room of each VI (the harness's reservation model), renewed
 
 
@@ -29,15 +28,8 @@ CREDITS = 1000  # event-queue room of each VI (the harness's reservation model),
 async def rx_parser_fuzz(dut):
     seed = int(os.environ.get("NICSIM_RXFUZZ_SEED", "1"))
     count = int(os.environ.get("NICSIM_RXFUZZ_FRAMES", "20000"))
-    tb = await setup(dut, vis=(0, 1, 2), log2=7, credits=CREDITS)
-    for f in FUZZ_FILTERS:
-        await tb.filter(f.index, f.vi, f.proto, f.local_ip, f.local_port,
-                        f.remote_ip or "0.0.0.0", f.remote_port, full=f.remote_ip is not None)
-    posted = {v: POSTED for v in (0, 1, 2)}
+    tb, posted = await fuzz_setup(dut, credits=CREDITS)
     delivered = dict.fromkeys(posted, 0)
-    for v in posted:
-        await tb.post(v, tb.std_bufs(v, POSTED))
-    await tb.settle(100)
     base = tb.stats()
     want_drops = dict.fromkeys(DROPS, 0)
     want_bad = dict.fromkeys(BAD, 0)
@@ -63,9 +55,8 @@ async def rx_parser_fuzz(dut):
                                       f"{frame[:64].hex()}")
                 elif tb.frame_in_memory(ev) != frame:
                     mismatches.append(f"delivery {checked}: the bytes differ")
+            await repost(tb, posted, ev)
             vi = ev["vi"]
-            await tb.post(vi, tb.std_bufs(vi, ev["ndesc"], start=posted[vi]))
-            posted[vi] += ev["ndesc"]
             delivered[vi] += 1
             if delivered[vi] % 500 == 0:  # the host has read its events: room for more
                 await tb.credit(vi, CREDITS)

@@ -800,17 +800,34 @@ DROPS = ("RX_DROP_RUNT", "RX_DROP_OVERSIZE", "RX_DROP_MAC", "RX_DROP_NO_DESC",
 BAD = ("RX_BAD_IP", "RX_BAD_IP_CSUM", "RX_BAD_L4_CSUM")
 
 
-async def rx_fuzz(dut, seed: int, count: int) -> tuple[int, list[str]]:
-    """Feed ``count`` seeded frames (tb.rxref.frames) one at a time and compare what the RTL
-    did with each to tb.rxref.expect. Returns (frames, mismatches described)."""
-    tb = await setup(dut, vis=(0, 1, 2), log2=7)
+FUZZ_POSTED = 40  # RX buffers kept posted per VI while fuzzing
+
+
+async def fuzz_setup(dut, credits: int = 1000) -> tuple[RxTb, dict[int, int]]:
+    """VIs 0-2 with FUZZ_FILTERS and FUZZ_POSTED buffers each; returns the bench and the
+    buffers posted so far per VI (for ``repost``)."""
+    tb = await setup(dut, vis=(0, 1, 2), log2=7, credits=credits)
     for f in FUZZ_FILTERS:
         await tb.filter(f.index, f.vi, f.proto, f.local_ip, f.local_port,
                         f.remote_ip or "0.0.0.0", f.remote_port, full=f.remote_ip is not None)
-    posted = {v: 40 for v in (0, 1, 2)}
+    posted = dict.fromkeys((0, 1, 2), FUZZ_POSTED)
     for v in posted:
-        await tb.post(v, tb.std_bufs(v, 40))
+        await tb.post(v, tb.std_bufs(v, FUZZ_POSTED))
     await tb.settle(100)
+    return tb, posted
+
+
+async def repost(tb: RxTb, posted: dict[int, int], ev: dict) -> None:
+    """Give the VI of a checked delivery as many fresh buffers as the frame took."""
+    vi = ev["vi"]
+    await tb.post(vi, tb.std_bufs(vi, ev["ndesc"], start=posted[vi]))
+    posted[vi] += ev["ndesc"]
+
+
+async def rx_fuzz(dut, seed: int, count: int) -> tuple[int, list[str]]:
+    """Feed ``count`` seeded frames (tb.rxref.frames) one at a time and compare what the RTL
+    did with each to tb.rxref.expect. Returns (frames, mismatches described)."""
+    tb, posted = await fuzz_setup(dut)
     mismatches = []
     n = 0
     for frame, bad in rxref_frames(seed, count, MAC, FUZZ_FILTERS):
@@ -848,8 +865,7 @@ async def rx_fuzz(dut, seed: int, count: int) -> tuple[int, list[str]]:
                 what.append("the delivered bytes differ")
             if got_bad != want.stats:
                 what.append(f"RX_BAD_* want {sorted(want.stats)}, got {sorted(got_bad)}")
-            await tb.post(ev["vi"], tb.std_bufs(ev["vi"], ev["ndesc"], start=posted[ev["vi"]]))
-            posted[ev["vi"]] += ev["ndesc"]
+            await repost(tb, posted, ev)
         if what:
             mismatches.append(f"frame {n - 1} (bad={bad}, {len(frame)} B): {'; '.join(what)}: "
                               f"{frame[:64].hex()}")

@@ -323,12 +323,6 @@ def slow_memory(dut) -> None:
     dut.dma_write_latency.value = SLOW_DMA_CYCLES
 
 
-async def fence_status(host) -> dict[str, int]:
-    st = await host.bus.read32(L.PRIV_REG["BT_FENCE_STATUS"])
-    return {"busy": st & 1, "epoch": (st >> 1) & 1, "error": (st >> 2) & 1,
-            "queued": (st >> 3) & 1, "waiting": (st >> 4) & 0xFFF, "inflight": (st >> 16) & 0xFFF}
-
-
 @cocotb.test(timeout_time=5_000, timeout_unit="us")
 async def a_process_that_dies_under_traffic_leaks_nothing_to_the_next_owner(dut):
     """A process dies while the NIC writes jumbo frames into its buffers and reads its frames
@@ -365,7 +359,7 @@ async def a_process_that_dies_under_traffic_leaks_nothing_to_the_next_owner(dut)
     assert not heir.overwritten(), "a write meant for the dead process landed in the heir's page"
     frames = bench.tx_wire.captured()
     assert not [f for f in frames if b"HEIR" in f.data], "the heir's bytes reached the wire"
-    st = await fence_status(host)
+    st = await host.kernel.fence_status()
     assert st == dict(st, busy=0, error=0, inflight=0), st
 
 
@@ -401,10 +395,10 @@ async def every_translation_is_retired_once_the_nic_is_idle(dut):
     await bad.reset(host.kernel)
     await bench.settle()
     await Timer(10, unit="us")
-    st = await fence_status(host)
+    st = await host.kernel.fence_status()
     assert st == dict(st, busy=0, error=0, inflight=0), st
     host.bus.write32(L.PRIV_REG["BT_FENCE"], 1)
-    after = await fence_status(host)
+    after = await host.kernel.fence_status()
     assert after["busy"] == 0 and after["epoch"] != st["epoch"], (st, after)
 
 
@@ -430,7 +424,7 @@ async def a_dma_fence_completes_only_after_dma_through_the_old_entries(dut):
     await host.bus.flush()
     t_invalidated = now_ns()
     busy_reads = 0
-    while (await fence_status(host))["busy"]:
+    while (await host.kernel.fence_status())["busy"]:
         busy_reads += 1
     t_done = now_ns()
     await host.fences_done()
@@ -445,5 +439,5 @@ async def a_dma_fence_completes_only_after_dma_through_the_old_entries(dut):
     assert busy_reads, "the fence reported done at once although DMA was under way"
     early = [a for a in log if answered_ns(a) > t_done]
     assert not early, f"the fence completed before DMA to the old pages was answered: {early[:4]}"
-    st = await fence_status(host)
+    st = await host.kernel.fence_status()
     assert st == dict(st, busy=0, error=0, inflight=0), st
