@@ -72,6 +72,7 @@ class DmaLog:
     def __init__(self, host: int):
         self.mm = open_region(D["NICSIM_LOG_REGION_BASE"] + host, D["LOG_REGION_SIZE"])
         self.seen = 0
+        self.lost = 0  # entries overwritten before a drain read them (the log is a ring)
 
     def enable(self, on: bool = True) -> None:
         struct.pack_into("<Q", self.mm, D["LOG_OFF_ON"], int(on))
@@ -79,6 +80,7 @@ class DmaLog:
     def drain(self) -> list[DmaAccess]:
         count = struct.unpack_from("<Q", self.mm, D["LOG_OFF_COUNT"])[0]
         start = max(self.seen, count - D["LOG_ENTRIES"])
+        self.lost += start - self.seen
         out = []
         for i in range(start, count):
             off = D["LOG_OFF_ENTRIES"] + (i % D["LOG_ENTRIES"]) * D["LOG_ENTRY_SIZE"]

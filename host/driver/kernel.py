@@ -279,6 +279,14 @@ class KernelDriver:
     def registrations_of(self, proc: Process) -> list[Registration]:
         return [r for r in self._registrations.values() if r.proc is proc]
 
+    def iova_owner(self, page: int) -> Process | None:
+        """The process whose registration holds IOVA page ``page`` (buffer-table entry), if
+        any: the only one whose VIs the NIC lets DMA through that page."""
+        for reg in self._registrations.values():
+            if reg.first <= page < reg.first + len(reg.pages):
+                return reg.proc
+        return None
+
     # ------------------------------------------------------------------------------------ VIs
     def _ring(self, proc: Process, entries: int) -> Ring:
         size = Ring(0, 0, entries).length

@@ -8,8 +8,11 @@
 //                requesting port one cycle after the request was accepted (rsv_resp_valid).
 //   event:       ev_reserved=1 consumes one reservation. An ERROR event zeroes the VI's
 //                reservations (the VI is being faulted, its reserved work is abandoned) and is
-//                broadcast on flt_* (the VI's fault). Any event is written only when the queue has
-//                room, else it is counted in EVENTS_LOST; nothing is ever overwritten.
+//                broadcast on flt_* (the VI's fault). A VI has one fault per configuration: an
+//                ERROR event for a VI already faulted (work of both paths may fail at once) is
+//                discarded, so the first error is the one its host sees. Any event is written
+//                only when the queue has room, else it is counted in EVENTS_LOST; nothing is
+//                ever overwritten.
 // A written event takes slot producer & (size-1) at IOVA base + 16*slot with the phase bit
 // (1 in the first lap) in its last beat; the address goes through this block's buffer-table port
 // with the VI's owner. A refused translation loses the event, marks the queue dead (no more
@@ -200,6 +203,7 @@ end
 
 reg [NUM_VI-1:0] enabled_reg, enabled_next;
 reg [NUM_VI-1:0] dead_reg, dead_next;
+reg [NUM_VI-1:0] faulted_reg, faulted_next;  // an error since the last commit
 reg [NUM_VI-1:0] armed_reg, armed_next;
 reg [NUM_VI-1:0] irq_reg, irq_next;
 
@@ -245,11 +249,13 @@ wire [GEN_W-1:0] op_gen = gen_mem[op_vi];
 wire [GEN_W-1:0] e_gen = ev_gen[ev_sel*GEN_W +: GEN_W];
 wire        e_stale = ev_gen_valid[ev_sel] &&
                       (EPOCH_PORTS[ev_sel] ? e_gen[1:0] != ep_mem[op_vi] : e_gen != op_gen);
+// discarded (it changes nothing): stale, or a second error of a faulted VI
+wire        e_skip = e_stale || (e_err && faulted_reg[op_vi]);
 wire [16:0] e_rsv_after = e_err ? 17'd0 : (e_rsv && op_rsv != 17'd0) ? op_rsv - 17'd1 : op_rsv;
 wire        e_room = ({1'b0, op_used} + e_rsv_after) < op_size;
-wire        e_write = op_live && e_room && !e_stale;
-wire        e_lost = do_ev && !e_write && !e_stale;
-wire        e_flt = do_ev && e_err && enabled_reg[op_vi] && !e_stale;
+wire        e_write = op_live && e_room && !e_skip;
+wire        e_lost = do_ev && !e_write && !e_skip;
+wire        e_flt = do_ev && e_err && enabled_reg[op_vi] && !e_skip;
 wire        r_ok = op_live && (({1'b0, op_used} + op_rsv) < op_size);
 
 // the 16-byte event record
@@ -572,6 +578,7 @@ wire db_evq = db_valid && db_kind == DB_KIND_EVQ_READ[1:0];
 always @* begin
     enabled_next = enabled_reg;
     dead_next = dead_reg;
+    faulted_next = faulted_reg;
     armed_next = armed_reg;
     irq_next = irq_reg;
     if (scan_fire) begin
@@ -584,10 +591,15 @@ always @* begin
     end
     if (x_fault) begin
         dead_next[x_vi] = 1'b1;
+        faulted_next[x_vi] = 1'b1;
+    end
+    if (e_flt) begin
+        faulted_next[op_vi] = 1'b1;
     end
     if (cfg_vi_valid) begin
         enabled_next[cfg_vi] = cfg_vi_enable;
         dead_next[cfg_vi] = 1'b0;
+        faulted_next[cfg_vi] = 1'b0;
         armed_next[cfg_vi] = 1'b0;
         irq_next[cfg_vi] = 1'b0;
     end
@@ -612,7 +624,7 @@ always @(posedge clk) begin
         rd_mem[cfg_vi] <= 16'd0;
         fire_mem[cfg_vi] <= now_reg - cfg_vi_irq_mod;
     end else begin
-        if (do_ev && !e_stale) begin
+        if (do_ev && !e_skip) begin
             rsv_mem[op_vi] <= e_rsv_after;
             if (e_write) begin
                 prod_mem[op_vi] <= op_prod + 16'd1;
@@ -640,6 +652,7 @@ always @(posedge clk) begin
     if (rst) begin
         enabled_reg <= {NUM_VI{1'b0}};
         dead_reg <= {NUM_VI{1'b0}};
+        faulted_reg <= {NUM_VI{1'b0}};
         armed_reg <= {NUM_VI{1'b0}};
         irq_reg <= {NUM_VI{1'b0}};
         scan_reg <= {VI_W{1'b0}};
@@ -654,6 +667,7 @@ always @(posedge clk) begin
     end else begin
         enabled_reg <= enabled_next;
         dead_reg <= dead_next;
+        faulted_reg <= faulted_next;
         armed_reg <= armed_next;
         irq_reg <= irq_next;
         scan_reg <= scan_next;

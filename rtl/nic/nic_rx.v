@@ -454,6 +454,7 @@ nic_rx_plan #(
     .DATA_WIDTH(DATA_WIDTH), .ADDR_WIDTH(ADDR_WIDTH), .NUM_VI(NUM_VI), .VI_W(VI_W)
 ) plan_inst (
     .clk(clk), .rst(rst),
+    .cfg_vi_valid(cfg_vi_valid), .cfg_vi(cfg_vi),
     .s_valid(f_valid), .s_ready(f_ready), .s_vi(f_vi), .s_len(f_len),
     .s_flags(f_flags | (f_hit ? RXF_FILTER_HIT[7:0] : 8'd0)), .s_filter(f_index),
     .walk_req_valid(walk_req_valid), .walk_req_ready(walk_req_ready),

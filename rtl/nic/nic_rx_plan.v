@@ -13,7 +13,10 @@
 //   XC  translate responses (in order): translated chunks go to the chunk queue (m_chunk_*);
 //       after a frame's last chunk its verdict goes to the verdict queue (m_verd_*): DELIVER
 //       when every chunk translated, else FAULT (a write-fault request is raised once, with the
-//       ring index of the refused buffer, and the writer discards the frame's chunks).
+//       ring index of the refused buffer, and the writer discards the frame's chunks). Frames
+//       of that VI walked before the fault stopped its walks are discarded the same way (no
+//       second fault), until its next configuration commit: nothing is written or completed
+//       for a VI after its fault.
 // Drop verdicts are counted here (stat_drop_*), one frame per cycle at most.
 `timescale 1ns / 1ps
 `default_nettype none
@@ -27,6 +30,10 @@ module nic_rx_plan #(
 ) (
     input  wire                    clk,
     input  wire                    rst,
+
+    // a configuration commit of VI cfg_vi (it forgets the VI's write fault)
+    input  wire                    cfg_vi_valid,
+    input  wire [VI_W-1:0]         cfg_vi,
 
     // steered frames
     input  wire                    s_valid,
@@ -485,7 +492,14 @@ reg  [1:0]  wflt_epoch_reg;
 assign wflt_epoch = wflt_epoch_reg;
 wire wflt_free = !wflt_valid_reg || wflt_ready;
 
-wire xc_new_fault = !xp_marker && xlat_resp_fault && !xc_fault_reg;
+// a VI whose frame faulted here: its later frames of that epoch are discarded
+reg  [NUM_VI-1:0]   broken_reg;
+reg  [2*NUM_VI-1:0] broken_ep_reg;
+wire [VI_W-1:0] fi_vi = fi_m_info[FI_W-1 -: VI_W];
+wire [1:0]      fi_ep = fi_m_info[FI_W-1-VI_W -: 2];
+wire xc_broken = broken_reg[fi_vi] && broken_ep_reg[fi_vi*2 +: 2] == fi_ep;
+
+wire xc_new_fault = !xp_marker && xlat_resp_fault && !xc_fault_reg && !xc_broken;
 wire xc_go = xp_m_valid && fi_m_valid && (xp_marker || xlat_resp_valid) &&
              (xp_marker || chunk_s_ready) && (!xp_last || verd_s_ready) &&
              (!xc_new_fault || wflt_free);
@@ -494,7 +508,7 @@ assign xlat_resp_ready = xc_go && !xp_marker;
 assign fi_pop = xc_go && xp_last;
 wire chunk_push = xc_go && !xp_marker;
 wire verd_push = xc_go && xp_last;
-wire xc_faulted = xc_fault_reg || (!xp_marker && xlat_resp_fault);
+wire xc_faulted = xc_fault_reg || xc_broken || (!xp_marker && xlat_resp_fault);
 wire [7:0] xc_nch = xc_nch_reg + {7'd0, chunk_push};
 
 // holds every chunk of a frame (the writer starts a frame only after its verdict): at most
@@ -525,13 +539,17 @@ reg st_no_desc_reg, st_evq_reg, st_fault_reg;
 
 always @(posedge clk) begin
     if (xc_go && xc_new_fault) begin
-        wflt_vi_reg <= fi_m_info[FI_W-1 -: VI_W];
-        wflt_epoch_reg <= fi_m_info[FI_W-1-VI_W -: 2];
+        wflt_vi_reg <= fi_vi;
+        wflt_epoch_reg <= fi_ep;
         wflt_index_reg <= xp_idx;
+    end
+    if (verd_push && fi_m_kind == TK_DELIVER && xc_faulted) begin
+        broken_ep_reg[fi_vi*2 +: 2] <= fi_ep;
     end
     if (rst) begin
         xc_fault_reg <= 1'b0;
         xc_nch_reg <= 8'd0;
+        broken_reg <= {NUM_VI{1'b0}};
         wflt_valid_reg <= 1'b0;
         st_no_desc_reg <= 1'b0;
         st_evq_reg <= 1'b0;
@@ -540,6 +558,12 @@ always @(posedge clk) begin
         if (xc_go) begin
             xc_fault_reg <= xp_last ? 1'b0 : xc_faulted;
             xc_nch_reg <= xp_last ? 8'd0 : xc_nch;
+        end
+        if (verd_push && fi_m_kind == TK_DELIVER && xc_faulted) begin
+            broken_reg[fi_vi] <= 1'b1;
+        end
+        if (cfg_vi_valid) begin  // after the set: a commit wins
+            broken_reg[cfg_vi] <= 1'b0;
         end
         if (xc_go && xc_new_fault) begin
             wflt_valid_reg <= 1'b1;
