@@ -129,7 +129,7 @@ def main(args) -> int:
     sizes = "60,256,1514" if quick else "60,128,256,512,1024,1514,4096,9000"
     widths = (512,) if quick else (64, 512)
     latencies = (125,) if quick else (0, 125, 500)
-    runs = len(widths) * len(latencies) + len(latencies) + 1 + 1 + 3  # as listed below
+    runs = len(widths) * len(latencies) + len(latencies) + 1 + 1 + 1 + 3  # as listed below
     STEPS = Steps("bench", 2 * runs, getattr(args, "verbose", False))
     for dw in widths:
         for lat in latencies:
@@ -144,6 +144,10 @@ def main(args) -> int:
     append_record(partial, "stack_cost_per_segment", round(stack_cost_per_segment(), 2), "us",
             device="pipe", mss=1460)
     _rx_fuzz(partial, 5_000 if quick else RX_FUZZ_FRAMES)
+    # attackers beside a victim and a canary (tb/scenarios/dma_fuzz.py): about 1,000
+    # descriptors per 1.3 s here at DATA_WIDTH 512
+    _run(512, 125, ["dma_isolation_fuzz"], partial,
+         NICSIM_DMAFUZZ_DESCRIPTORS=20_000 if quick else 100_000)
     _run(512, 125, ["sim_speed"], partial, NICSIM_BENCH_MEMORY="dpi")
     _run(64, 125, ["sim_speed"], partial, NICSIM_BENCH_MEMORY="dpi")
     _run(64, 125, ["sim_speed"], partial, ext_mem=True, NICSIM_BENCH_MEMORY="axiram")

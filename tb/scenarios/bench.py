@@ -262,3 +262,24 @@ async def with_deadline(trigger, timeout_ns: float) -> None:
     timer = Timer(timeout_ns, unit="ns")
     if await First(trigger, timer) is timer:
         raise AssertionError(f"no {trigger} within {timeout_ns} ns")
+
+
+@cocotb.test(timeout_time=100_000_000, timeout_unit="us")
+async def dma_isolation_fuzz(dut):
+    """DMA isolation fuzzing (tb/scenarios/dma_fuzz.py) until NICSIM_DMAFUZZ_DESCRIPTORS
+    descriptors have been posted: records dma_isolation_violations (goal 0) with the count,
+    the rounds and the seed."""
+    from tb.scenarios.dma_fuzz import World
+
+    descriptors = int(os.environ.get("NICSIM_DMAFUZZ_DESCRIPTORS", "100000"))
+    seed = int(os.environ.get("NICSIM_DMAFUZZ_SEED", "1"))
+    bench = await NicBench.start(dut, dma_latency=LATENCY, os_stack=False)
+    world = World(bench, seed=seed)
+    await bench.settle()
+    t0 = time.time()
+    await world.run(descriptors=descriptors)
+    for line in world.violations[:20]:
+        cocotb.log.warning(line)
+    record("dma_isolation_violations", len(world.violations), "count",
+           descriptors=world.descriptors, rounds=world.rounds, seed=seed,
+           data_width=DATA_WIDTH, latency=LATENCY, wall_s=round(time.time() - t0, 1))

@@ -446,6 +446,41 @@ async def a_dma_fence_completes_only_after_dma_through_the_old_entries(dut):
     assert st == dict(st, busy=0, error=0, inflight=0), st
 
 
+@cocotb.test(timeout_time=2_000, timeout_unit="us")
+async def a_write_fault_is_the_last_event_of_its_vi(dut):
+    """A VI's RX ring names another owner's buffer, then one of its own, alternately; four
+    frames arrive back to back. The first faults the VI (ERR_RX_WRITE_FAULT, ring index 0),
+    and that error is its last event: the later frames, walked before the fault stopped the
+    VI, are neither written into its buffers nor completed, and the third (another foreign
+    buffer) gives no second error. Found by the DMA isolation fuzz: before the fix the NIC
+    wrote and completed them after the error event, and reported the third as a second
+    fault."""
+    bench = await NicBench.start(dut, os_stack=False)
+    host = bench.host
+    other = BufferPool(host.kernel, host.os.spawn("other"), 2)
+    proc = host.os.spawn("faulty")
+    vi = Vi(host.kernel.alloc_vi(proc, txq_entries=16, rxq_entries=16))
+    pool = BufferPool(host.kernel, proc, 2)
+    proc.write(pool.vaddr, b"\x5A" * PAGE_SIZE)
+    host.kernel.insert_filter(Filter(L.IPPROTO_UDP, "198.18.0.1", 9010), vi.vi)
+    for foreign, own in zip(other.buffers, pool.buffers, strict=True):
+        vi.rx_post(foreign.iova, 2048)
+        vi.rx_post(own.iova, 2048)
+    vi.rx_push()
+    await bench.settle()
+    for seq in range(4):
+        bench.rx_wire.inject(to_host(9010, seq.to_bytes(4, "big") + bytes(400)))
+    await bench.wait_until(lambda: bench.rx_wire.counters()["frames_out"] >= 4, 50_000,
+                           "the four frames sent")
+    await Timer(10, unit="us")
+    events = vi.poll()
+    assert [(e.kind, e.code, e.index) for e in events] == [("error", L.ERR_RX_WRITE_FAULT, 0)]
+    assert proc.read(pool.vaddr, PAGE_SIZE) == b"\x5A" * PAGE_SIZE, \
+        "a frame was written into the VI's buffers after its fault"
+    status = await host.kernel.vi_status(vi.vi)
+    assert status["faulted"] and status["fault_code"] == L.ERR_RX_WRITE_FAULT, status
+
+
 FUZZ_ROUNDS = int(os.environ.get("NICSIM_DMAFUZZ_ROUNDS", "40"))
 FUZZ_SEED = int(os.environ.get("NICSIM_DMAFUZZ_SEED", "1"))
 
