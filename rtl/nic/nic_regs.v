@@ -350,11 +350,14 @@ always @(posedge clk) begin
             w_rxq_base_reg, w_rxq_log2_reg, w_evq_base_reg, w_evq_log2_reg, w_irq_mod_reg};
     end
     // per-VI status: a commit sets enabled and clears the fault; a fault broadcast records it
-    // unless the VI is faulted already (its first fault is the one reported)
+    // unless the VI is faulted already (its first fault is the one reported). A fault of one
+    // VI in the cycle of another's commit is kept (it was lost once, found by the DMA
+    // isolation fuzz); for the same VI the commit wins, as the fault is of the old work.
+    if (flt_valid && !vi_sts_mem[flt_vi][8]) begin
+        vi_sts_mem[flt_vi] <= {vi_sts_mem[flt_vi][9], 1'b1, flt_code};
+    end
     if (cfg_vi_valid_next) begin
         vi_sts_mem[vi_sel_reg[VI_W-1:0]] <= {cfg_vi_enable_next, 1'b0, 8'd0};
-    end else if (flt_valid && !vi_sts_mem[flt_vi][8]) begin
-        vi_sts_mem[flt_vi] <= {vi_sts_mem[flt_vi][9], 1'b1, flt_code};
     end
 
     if (rst) begin

@@ -532,10 +532,13 @@ always @(posedge clk) begin
                                                                   : cfg_vi_rxq_log2;
         vi_epoch[cfg_vi] <= vi_epoch[cfg_vi] + 2'd1;
     end
+    // a fault of one VI and a commit of another may come in the same cycle: both take
+    // effect (for the same VI the commit wins, as its work is of the old configuration)
+    if (flt_set_valid) begin
+        vi_flt[flt_set_vi] <= 1'b1;
+    end
     if (cfg_vi_valid && cfg_vi_enable) begin
         vi_flt[cfg_vi] <= 1'b0;
-    end else if (flt_set_valid) begin
-        vi_flt[flt_set_vi] <= 1'b1;
     end
     if (cfg_vi_valid && cfg_vi_enable) begin
         vi_prod[cfg_vi] <= 16'd0;
