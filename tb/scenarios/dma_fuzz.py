@@ -34,6 +34,7 @@ import os
 import random
 from dataclasses import dataclass, field
 
+import cocotb
 from cocotb.triggers import Timer
 from scapy.layers.inet import IP, UDP
 from scapy.layers.l2 import Ether
@@ -386,6 +387,11 @@ class World:
                 frames = [self.frame_to(me.port, r.randbytes(r.randint(18, 3000)))
                           for _ in range(r.randint(1, 4))]
                 rx_plans[me.slot] = self.expect_rx(me, descs, frames)
+                if DEBUG:
+                    cocotb.log.info(f"round {self.rounds} attacker {me.slot} rx: frames "
+                                    f"{[len(f) for f in frames]} -> "
+                                    f"{rx_plans[me.slot].frames} into "
+                                    f"{self.describe(me, descs)}")
                 rx_frames.append(frames)
             else:
                 tx_plans[me.slot] = self.ring_tx(me, self.good_tx_batch(me))
@@ -404,6 +410,8 @@ class World:
             self.victim_rx_seq += 1
             victim_rx.append(payload)
         rx_frames.append([self.frame_to(VICTIM_PORT, p) for p in victim_rx])
+        if DEBUG:
+            cocotb.log.info(f"round {self.rounds}: {actions}")
         await bench.settle()  # RX descriptors are taken before their frames arrive
         for f in self.interleave(rx_frames):
             bench.rx_wire.inject(f)
@@ -487,7 +495,10 @@ class World:
         def done() -> bool:
             victim = self.victim
             victim.poll()
-            ok = victim.completed == victim.sent and len(victim.received) >= 2
+            # every frame off the wire source: one still arriving after the round's reset of
+            # its VI would rightly be delivered to the VI's new configuration
+            ok = victim.completed == victim.sent and len(victim.received) >= 2 and \
+                self.bench.rx_wire.inject_pending() == 0
             for me in watched:
                 me.poll()
                 plan = tx_plans.get(me.slot) or rx_plans[me.slot]
