@@ -28,8 +28,8 @@ bench: setup
 lint: setup
 	$(VENV)/bin/nicsim lint
 
-# the NIC synthesized for an ECP5 (Yosys from PyPI), DATA_WIDTH 64 unless SYNTH_ARGS says
-# otherwise (--data-width 512): counts in build/synth/
+# the NIC synthesized for an ECP5 (Yosys from PyPI), DATA_WIDTH 64 and 512 unless SYNTH_ARGS
+# says otherwise (--data-width 64): counts in build/synth/
 synth: setup
 	$(PY) -m tb.synth $(SYNTH_ARGS)
 

