@@ -110,6 +110,12 @@ class TxApp:
                                timeout_ns, f"{self.name}: {self.sent} TX completions")
 
 
+def to_host(port: int, payload: bytes) -> bytes:
+    """A UDP frame from the wire (host B of tb_two_hosts) to host A's address, to ``port``."""
+    return bytes(Ether(src=B_MAC, dst=A_MAC) / IP(src=B_IP, dst=A_IP) /
+                 UDP(sport=5000, dport=port) / payload)
+
+
 def ring_pages(proc, ring) -> set[int]:
     """Physical addresses of the pages of a VI ring (descriptors and events are 16 bytes)."""
     return set(proc.physical_pages(ring.vaddr, ring.entries * L.EVENT.SIZE))

@@ -36,8 +36,7 @@ from dataclasses import dataclass, field
 
 import cocotb
 from cocotb.triggers import Timer
-from scapy.layers.inet import IP, UDP
-from scapy.layers.l2 import Ether
+from scapy.layers.inet import UDP
 
 from host import layout as L
 from host.driver.buffers import BufferPool
@@ -45,9 +44,9 @@ from host.driver.kernel import Filter
 from host.driver.vi import Vi
 from host.layout import PAGE_SHIFT, PAGE_SIZE
 from tb.env import NicBench, SimTimeout
-from tb.scenarios.apps import TxApp, parse_udp, udp_payload
+from tb.scenarios.apps import A_IP, TxApp, parse_udp, to_host, udp_payload
 
-LOCAL_IP = "198.18.0.1"
+LOCAL_IP = A_IP  # the host's address: attackers' and victim's filters match it
 ATTACKER_PORT = 7000          # attacker k listens on ATTACKER_PORT + k
 VICTIM_PORT = 7100
 POOL_BUFFERS = 16             # 2 KiB each: 8 pages per attacker
@@ -139,7 +138,7 @@ class World:
         self.canary = self.host.os.spawn("canary")
         self.canary_vi = Vi(kernel.alloc_vi(self.canary, txq_entries=16, rxq_entries=16))
         self.canary_pool = BufferPool(kernel, self.canary, 8)
-        self.proc_fill(self.canary, self.canary_pool.vaddr, 8 * 2048)
+        self.canary.write(self.canary_pool.vaddr, CANARY_FILL * (8 * 2048 // PAGE_SIZE))
         self.canary_pages = {pa for reg in kernel.registrations_of(self.canary)
                              for pa in reg.pages}
         self.canary_image = {pa: bytes(self.host.mem[pa:pa + PAGE_SIZE])
@@ -157,9 +156,6 @@ class World:
         self.host.dma_log.enable()
         self.host.dma_log.drain()
         self.host.dma_log.lost = 0
-
-    def proc_fill(self, proc, vaddr: int, length: int) -> None:
-        proc.write(vaddr, (CANARY_FILL * (length // PAGE_SIZE + 1))[:length])
 
     # --------------------------------------------------------------------- random targets
     def foreign_pool(self, me: Attacker) -> tuple[int, int]:
@@ -359,10 +355,6 @@ class World:
         vi.rx_push()
         return me.rx_pending + descs
 
-    def frame_to(self, port: int, payload: bytes) -> bytes:
-        return bytes(Ether(src="02:00:00:00:00:02", dst="02:00:00:00:00:01") /
-                     IP(src="198.18.0.2", dst=LOCAL_IP) / UDP(sport=5000, dport=port) / payload)
-
     # --------------------------------------------------------------------------- a round
     async def round(self) -> None:
         """One round: every attacker attacks, the victim sends and receives, then the checks."""
@@ -384,7 +376,7 @@ class World:
                 tx_plans[me.slot] = self.ring_tx(me, self.random_tx_batch(me), stale=stale)
             elif act == "rx":
                 descs = self.ring_rx(me)
-                frames = [self.frame_to(me.port, r.randbytes(r.randint(18, 3000)))
+                frames = [to_host(me.port, r.randbytes(r.randint(18, 3000)))
                           for _ in range(r.randint(1, 4))]
                 rx_plans[me.slot] = self.expect_rx(me, descs, frames)
                 if DEBUG:
@@ -409,7 +401,7 @@ class World:
             payload = b"VRX" + self.victim_rx_seq.to_bytes(4, "big") + r.randbytes(200)
             self.victim_rx_seq += 1
             victim_rx.append(payload)
-        rx_frames.append([self.frame_to(VICTIM_PORT, p) for p in victim_rx])
+        rx_frames.append([to_host(VICTIM_PORT, p) for p in victim_rx])
         if DEBUG:
             cocotb.log.info(f"round {self.rounds}: {actions}")
         await bench.settle()  # RX descriptors are taken before their frames arrive
@@ -479,10 +471,12 @@ class World:
         """Physical pages the NIC may read, and those it may write, for this round's work."""
         kernel = self.host.kernel
         attackers = set().union(*(a.pages for a in self.attackers))
-        victim = {pa for reg in kernel.registrations_of(self.victim.proc) for pa in reg.pages}
-        rx = {pa for reg in kernel.registrations_of(self.victim.proc)
-              for pa in reg.pages if reg.iova in (self.victim.rx_pool.iova,
-                                                  self.victim.res.evq.iova)}
+        victim, rx = set(), set()
+        written = (self.victim.rx_pool.iova, self.victim.res.evq.iova)
+        for reg in kernel.registrations_of(self.victim.proc):
+            victim.update(reg.pages)
+            if reg.iova in written:
+                rx.update(reg.pages)
         return attackers | victim, attackers | rx
 
 

@@ -18,7 +18,7 @@ from host.driver.vi import Vi
 from host.layout import PAGE_SIZE
 from host.udpsend import Flow, UdpSender
 from tb.env import CLOCK_NS, NicBench, now_ns
-from tb.scenarios.apps import DEFAULT_FLOW, TxApp, parse_udp, udp_payload
+from tb.scenarios.apps import DEFAULT_FLOW, TxApp, parse_udp, to_host, udp_payload
 from tb.scenarios.dma_fuzz import World
 
 SIM_TOP = "tb_nic"  # the sim top these tests run on (tb/scenario_info.py)
@@ -267,12 +267,6 @@ async def a_vi_faulted_by_a_bad_rx_descriptor_recovers_after_reset(dut):
     assert got == early + list(range(100, 120)), got
     assert early == sorted(set(early)) and all(16 <= seq < 32 for seq in early), early
     assert (await host.kernel.vi_status(res.vi))["faulted"] == 0
-
-
-def to_host(port: int, payload: bytes) -> bytes:
-    """A UDP frame from the wire to the host's address, to ``port``."""
-    return bytes(Ether(src="02:00:00:00:00:02", dst="02:00:00:00:00:01") /
-                 IP(src="198.18.0.2", dst="198.18.0.1") / UDP(sport=5000, dport=port) / payload)
 
 
 async def flood_both_ways(bench, app: TxApp, fill: bytes) -> None:
