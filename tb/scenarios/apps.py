@@ -44,6 +44,7 @@ class TxApp:
     offload: bool = True
     rx_buffers: int = 0
     rxq: int = 64
+    evq: int | None = None  # event queue entries (default: one per TX and RX descriptor)
     flow: dict = field(default_factory=lambda: dict(DEFAULT_FLOW))
     vi_number: int | None = None
     events: list[Event] = field(default_factory=list)
@@ -53,7 +54,8 @@ class TxApp:
         self.proc = (self.host.os.kernel if self.vi_number == 0
                      else self.host.os.spawn(self.name))
         self.res = self.host.kernel.alloc_vi(self.proc, txq_entries=self.txq,
-                                             rxq_entries=self.rxq, vi=self.vi_number)
+                                             rxq_entries=self.rxq, evq_entries=self.evq,
+                                             vi=self.vi_number)
         self.vi = Vi(self.res)
         self.pool = BufferPool(self.host.kernel, self.proc, self.buffers)
         flow = Flow(**self.flow, src_port=self.port, dst_port=self.port)

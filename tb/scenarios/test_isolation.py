@@ -18,7 +18,7 @@ from host.driver.vi import Vi
 from host.layout import PAGE_SIZE
 from host.udpsend import Flow, UdpSender
 from tb.env import CLOCK_NS, NicBench, now_ns
-from tb.scenarios.apps import DEFAULT_FLOW, TxApp, parse_udp, to_host, udp_payload
+from tb.scenarios.apps import A_IP, DEFAULT_FLOW, TxApp, parse_udp, to_host, udp_payload
 from tb.scenarios.dma_fuzz import World
 
 SIM_TOP = "tb_nic"  # the sim top these tests run on (tb/scenario_info.py)
@@ -158,6 +158,86 @@ async def rx_exhaustion_stalls_only_its_own_vi(dut):
     bench.rx_wire.inject(frame(9001, 999))
     (back,) = await slow.receive(bench)
     assert int.from_bytes(udp_payload(parse_udp(back.data))[:4], "big") == 999
+
+
+def payloads(frames) -> list[bytes]:
+    """The UDP payloads of frames, in order, each parsed and checksum-checked by scapy."""
+    return [udp_payload(parse_udp(f.data)) for f in frames]
+
+
+@cocotb.test(timeout_time=5_000, timeout_unit="us")
+async def an_event_queue_never_read_stalls_only_its_own_vi(dut):
+    """Process "stuck" has a 16-entry event queue and stops reading it; "busy" keeps up. 48
+    frames stream in for each, interleaved: stuck's queue fills with 16 events and the NIC drops
+    and counts its other 32 (RX_DROP_EVQ_FULL) without taking a descriptor or faulting the VI.
+    Then both post 48 frames: busy's all go out, exact and in order, while none of stuck's
+    does (a TX frame needs an event slot). When stuck reads its queue, its 48 frames go out in
+    order and it receives again into the descriptors the dropped frames did not take."""
+    bench = await NicBench.start(dut, os_stack=False)
+    host = bench.host
+    stuck = TxApp(host, "stuck", 9001, txq=64, rx_buffers=64, rxq=64, evq=16)
+    busy = TxApp(host, "busy", 9002, txq=64, rx_buffers=64, rxq=64)
+    for app in (stuck, busy):
+        host.kernel.insert_filter(Filter(L.IPPROTO_UDP, A_IP, app.port), app.vi.vi)
+    await bench.settle()
+    before = await host.kernel.read_stats()
+
+    got = []
+
+    def busy_poll() -> int:
+        busy.poll()
+        got.extend(payloads(busy.received))
+        busy.received.clear()
+        return len(got)
+
+    for seq in range(48):
+        for app in (stuck, busy):
+            while bench.rx_wire.inject_pending() >= 8:
+                busy_poll()
+                await bench.cycles(50)
+            bench.rx_wire.inject(to_host(app.port, tagged(1, seq)))
+    await bench.wait_until(lambda: busy_poll() >= 48 and bench.rx_wire.inject_pending() == 0,
+                           100_000, "busy's 48 frames", wake=host.write_bursts)
+    assert got == [tagged(1, seq) for seq in range(48)], \
+        "the VI that kept up lost or reordered frames"
+    after = await host.kernel.read_stats()
+    assert after["RX_DROP_EVQ_FULL"] - before["RX_DROP_EVQ_FULL"] == 32
+    assert after["EVENTS_LOST"] == before["EVENTS_LOST"], "an event was lost, not refused"
+    assert (await host.kernel.vi_status(stuck.vi.vi))["faulted"] == 0
+
+    bench.tx_wire.captured()
+    for seq in range(48):
+        for app in (stuck, busy):
+            app.send(tagged(2, seq))
+        if seq % 8 == 7:
+            for app in (stuck, busy):
+                app.vi.tx_push()
+            await bench.wait_until(lambda: (busy.poll(), busy.completed == busy.sent)[1],
+                                   100_000, "busy's TX completions", wake=host.write_bursts)
+    await Timer(20, unit="us")  # time enough for stuck's frames, were any to go
+    sent = bench.tx_wire.captured()
+    assert all(parse_udp(f.data)[UDP].sport == busy.port for f in sent), \
+        "a frame of the stuck VI went out while its event queue was full"
+    assert payloads(sent) == [tagged(2, seq) for seq in range(48)], \
+        "busy's frames are not exact and in order"
+
+    # stuck catches up: 16 RX events of the first 16 frames, then its TX completions
+    first = stuck.poll()
+    assert [ev.type for ev in first] == [L.EV_TYPE_RX] * 16
+    assert payloads(stuck.received) == [tagged(1, seq) for seq in range(16)]
+    stuck.received.clear()
+    await stuck.drain(bench)
+    resumed = await bench.collect(bench.tx_wire, 48, timeout_ns=100_000)
+    assert all(parse_udp(f.data)[UDP].sport == stuck.port for f in resumed)
+    assert payloads(resumed) == [tagged(2, seq) for seq in range(48)], \
+        "stuck's frames after it caught up are not exact and in order"
+    for seq in range(8):
+        bench.rx_wire.inject(to_host(stuck.port, tagged(3, seq)))
+    back = await stuck.receive(bench, 8)
+    assert payloads(back) == [tagged(3, seq) for seq in range(8)]
+    assert [r.event.index for r in back] == list(range(16, 24)), \
+        "the dropped frames took RX descriptors"
+    assert (await host.kernel.vi_status(stuck.vi.vi))["faulted"] == 0
 
 
 @cocotb.test(timeout_time=5_000, timeout_unit="us")
