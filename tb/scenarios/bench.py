@@ -265,6 +265,22 @@ async def with_deadline(trigger, timeout_ns: float) -> None:
 
 
 @cocotb.test(timeout_time=100_000_000, timeout_unit="us")
+async def rx_parser_fuzz(dut):
+    """The receive path's differential fuzz through the whole NIC (tb/scenarios/rx_fuzz.py),
+    NICSIM_RXFUZZ_FRAMES frames (100,000 by default) of seed NICSIM_RXFUZZ_SEED: records
+    rx_parser_mismatches (goal 0) with the frame count and the seed."""
+    from tb.scenarios import rx_fuzz
+
+    seed, frames = rx_fuzz.from_env(100_000)
+    bench = await NicBench.start(dut, dma_latency=LATENCY, os_stack=False)
+    t0 = time.time()
+    result = await rx_fuzz.run(bench, seed, frames, log=cocotb.log)
+    record("rx_parser_mismatches", result.mismatches, "count", frames=result.frames,
+           deliveries=result.deliveries, seed=seed, data_width=DATA_WIDTH, latency=LATENCY,
+           wall_s=round(time.time() - t0, 1))
+
+
+@cocotb.test(timeout_time=100_000_000, timeout_unit="us")
 async def dma_isolation_fuzz(dut):
     """DMA isolation fuzzing (tb/scenarios/dma_fuzz.py) until NICSIM_DMAFUZZ_DESCRIPTORS
     descriptors have been posted: records dma_isolation_violations (goal 0) with the count,
