@@ -46,18 +46,29 @@ def _run_model(data_width, latency, tests, partial, ext_mem, top, module, **env)
               results_name=f"{name}-{data_width}-{latency}-{int(ext_mem)}")
 
 
+PNR_WIDTHS = (64,)  # placed and routed for Fmax (the 512-bit NIC does not fit an ECP5)
+
+
+def _attempt(what: str, step):
+    """``step()``, or None with the failure reported at the end (as _run does)."""
+    try:
+        return step()
+    except Exception as exc:  # noqa: BLE001 - reported at the end with what failed
+        FAILURES.append(f"{what}: {exc}")
+        print(f"bench: FAILED {FAILURES[-1]}")
+        return None
+
+
 def _synth(partial, widths) -> None:
-    """The ECP5 resource counts of make synth (tb/synth.py) for each DATA_WIDTH: reused when
-    build/synth holds a run on the same RTL, else synthesized (about 6 minutes at 64 bits and
-    10 at 512 here)."""
+    """The ECP5 resource counts of make synth (tb/synth.py) for each DATA_WIDTH, and the Fmax
+    after place and route for PNR_WIDTHS: reused when build/synth holds a run on the same RTL,
+    else run (about 5 and 10 minutes of synthesis at 64 and 512 bits here, and PNR_MINUTES)."""
     from tb import synth
 
     for width in widths:
-        try:
-            result = synth.cached(width) or synth.synth_ecp5(width)
-        except Exception as exc:  # noqa: BLE001 - reported at the end, as _run does
-            FAILURES.append(f"synth DATA_WIDTH={width}: {exc}")
-            print(f"bench: FAILED {FAILURES[-1]}")
+        result = _attempt(f"synth DATA_WIDTH={width}",
+                          lambda w=width: synth.cached(w) or synth.synth_ecp5(w))
+        if result is None:
             continue
         params = dict(data_width=width, flow="yosys synth_ecp5", rtl=result.rtl_hash)
         append_record(partial, "synth_cells", result.cells, "cells", **params)
@@ -65,6 +76,13 @@ def _synth(partial, widths) -> None:
         append_record(partial, "synth_ffs", result.ffs, "FF", **params)
         append_record(partial, "synth_brams", result.brams, "DP16KD",
                       lutrams=result.lutrams, **params)
+        pnr = width in PNR_WIDTHS and _attempt(
+            f"place and route DATA_WIDTH={width}",
+            lambda w=width: synth.pnr_cached(w) or synth.place_and_route(w))
+        if pnr:
+            append_record(partial, "synth_fmax_mhz", pnr.fmax_mhz, "MHz", data_width=width,
+                          flow="nextpnr-ecp5 --out-of-context", device=pnr.device,
+                          target_mhz=pnr.target_mhz, rtl=pnr.rtl_hash)
 
 
 def append_record(partial, metric: str, value: float, unit: str, **params) -> None:

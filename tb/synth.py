@@ -124,28 +124,39 @@ def pnr_cached(data_width: int) -> PnrResult | None:
     return result if result.rtl_hash == rtl_hash() else None
 
 
-def place_and_route(data_width: int, timeout_s: int = PNR_TIMEOUT_S) -> PnrResult:
-    """nextpnr-ecp5 on the netlist of ``synth_ecp5`` (synthesized first unless build/synth has
-    one of the current RTL)."""
-    synth = cached(data_width) or synth_ecp5(data_width)
-    netlist, report = f"nic-ecp5-{data_width}.json", f"pnr-report-{data_width}.json"
+def nextpnr(workdir: Path, netlist: str, report: str, timeout_s: int = PNR_TIMEOUT_S,
+            ) -> tuple[float, dict, float]:
+    """Place and route ``workdir/netlist`` (a synth_ecp5 JSON netlist) out of context on
+    PNR_DEVICE; returns the lowest clock Fmax (MHz), the bels used ({type: [used, available]})
+    and the seconds it took. nextpnr's report goes to ``workdir/report``."""
     # the WebAssembly nextpnr, like Yosys, sees its working directory only
     cmd = [str(NEXTPNR), f"--{PNR_DEVICE}", "--json", netlist, "--out-of-context",
            "--freq", str(PNR_TARGET_MHZ), "--timing-allow-fail", "--report", report,
-           "--seed", "1", "-q"]
+           "--seed", "1"]
     t0 = time.time()
-    run = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, cwd=OUT_DIR)
+    with open(workdir / f"{Path(report).stem}.log", "w") as log:
+        run = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, timeout=timeout_s,
+                             cwd=workdir)
     took = time.time() - t0
     if run.returncode != 0:
-        tail = [line for line in (run.stdout + run.stderr).splitlines() if line.strip()][-3:]
-        raise RuntimeError(f"nextpnr-ecp5 at DATA_WIDTH {data_width} failed: {' / '.join(tail)}")
-    rep = json.loads((OUT_DIR / report).read_text())
+        lines = (workdir / f"{Path(report).stem}.log").read_text().splitlines()
+        tail = [line for line in lines if line.strip()][-3:]
+        raise RuntimeError(f"nextpnr-ecp5 on {netlist} failed: {' / '.join(tail)}")
+    rep = json.loads((workdir / report).read_text())
     clocks = rep.get("fmax", {})
     if not clocks:
-        raise RuntimeError(f"nextpnr's report {report} has no clock Fmax")
-    fmax = min(c["achieved"] for c in clocks.values())
+        raise RuntimeError(f"nextpnr's report {report} gives no clock Fmax")
     used = {bel: [u["used"], u["available"]] for bel, u in rep.get("utilization", {}).items()
             if u["used"]}
+    return min(c["achieved"] for c in clocks.values()), used, took
+
+
+def place_and_route(data_width: int, timeout_s: int = PNR_TIMEOUT_S) -> PnrResult:
+    """nextpnr-ecp5 on the netlist of ``synth_ecp5`` (synthesized first unless build/synth has
+    one of the current RTL); its log and report stay in build/synth."""
+    synth = cached(data_width) or synth_ecp5(data_width)
+    fmax, used, took = nextpnr(OUT_DIR, f"nic-ecp5-{data_width}.json",
+                               f"pnr-report-{data_width}.json", timeout_s)
     result = PnrResult(data_width, f"LFE5U-{PNR_DEVICE.upper()[:-1]}F", round(fmax, 1),
                        PNR_TARGET_MHZ, used, round(took, 1), synth.rtl_hash)
     pnr_path(data_width).write_text(json.dumps(asdict(result), indent=1) + "\n")
